@@ -1,0 +1,75 @@
+using System.Text.Json;
+using MCProxy.Supervision;
+
+namespace MCProxy.Aggregation;
+
+/// <summary>One server as JSON, shared by /health and the mcproxy__status tool so both always agree.</summary>
+internal static class ServerStatusWriter
+{
+    public static void Write(Utf8JsonWriter w, ServerEntry entry, bool includeStderr)
+    {
+        var status = entry.Supervisor?.Status;
+        w.WriteStartObject();
+        w.WriteString("name"u8, entry.Name);
+        w.WriteString("state"u8, entry.State.ToString().ToLowerInvariant());
+        if (status?.Pid is { } pid)
+        {
+            w.WriteNumber("pid"u8, pid);
+        }
+        else
+        {
+            w.WriteNull("pid"u8);
+        }
+        w.WriteNumber("restarts"u8, status?.Restarts ?? 0);
+        w.WriteNumber("tools"u8, status?.State == ServerState.Ready ? status.Tools.Count : 0);
+        if (status?.ExitCode is { } exitCode)
+        {
+            w.WriteNumber("exitCode"u8, exitCode);
+        }
+        var lastError = status?.LastError;
+        if (!entry.Definition.IsValid)
+        {
+            lastError = "invalid configuration";
+        }
+        if (lastError is null)
+        {
+            w.WriteNull("lastError"u8);
+        }
+        else
+        {
+            w.WriteString("lastError"u8, lastError);
+        }
+        var errors = entry.Definition.IsValid ? entry.PendingErrors : entry.Definition.Errors;
+        if (errors is { Count: > 0 })
+        {
+            w.WriteStartArray("configErrors"u8);
+            foreach (var error in errors)
+            {
+                w.WriteStringValue(error.ToString());
+            }
+            w.WriteEndArray();
+        }
+        if (status?.Info is { } info)
+        {
+            w.WriteStartObject("serverInfo"u8);
+            w.WriteString("name"u8, info.ServerName);
+            w.WriteString("version"u8, info.ServerVersion);
+            w.WriteString("protocolVersion"u8, info.ProtocolVersion);
+            w.WriteEndObject();
+        }
+        if (includeStderr && entry.Supervisor is { } supervisor)
+        {
+            var tail = supervisor.StderrTail;
+            if (tail.Count > 0)
+            {
+                w.WriteStartArray("stderr"u8);
+                foreach (var line in tail)
+                {
+                    w.WriteStringValue(line);
+                }
+                w.WriteEndArray();
+            }
+        }
+        w.WriteEndObject();
+    }
+}

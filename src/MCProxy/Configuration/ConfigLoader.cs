@@ -1,0 +1,118 @@
+using System.Text.Json;
+
+namespace MCProxy.Configuration;
+
+/// <summary>
+/// Turns the text of mcp-servers.json into a <see cref="GatewayConfig"/>. Pure: no I/O besides what the caller passes in.
+/// Accepts <c>{"servers":[{"name":…}]}</c> and the Claude/Cursor form <c>{"mcpServers":{"name":{…}}}</c>.
+/// Every problem is collected (rule: validate everything first). File errors reject the whole file;
+/// server errors mark only that server invalid.
+/// </summary>
+internal static class ConfigLoader
+{
+    public const string ReservedServerName = "mcproxy";
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static ConfigLoadResult Load(string json, EnvironmentSource environment, string separator)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $"line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}" : "$";
+            return ConfigLoadResult.Rejected([new ConfigError(null, where, $"malformed JSON: {FirstSentence(ex.Message)}")]);
+        }
+        using (document)
+        {
+            return LoadDocument(document.RootElement, environment, separator);
+        }
+    }
+
+    private static ConfigLoadResult LoadDocument(JsonElement root, EnvironmentSource environment, string separator)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return ConfigLoadResult.Rejected([new ConfigError(null, "$",
+                "the file must be a JSON object with a \"servers\" array or a \"mcpServers\" object")]);
+        }
+        var hasServers = root.TryGetProperty("servers", out var servers);
+        var hasMcpServers = root.TryGetProperty("mcpServers", out var mcpServers);
+        var entries = new List<(string? Name, string Path, JsonElement Element)>();
+        var fileErrors = new List<ConfigError>();
+        if (hasServers && hasMcpServers)
+        {
+            fileErrors.Add(new ConfigError(null, "$", "use either \"servers\" or \"mcpServers\", not both"));
+        }
+        else if (hasServers)
+        {
+            if (servers.ValueKind != JsonValueKind.Array)
+            {
+                fileErrors.Add(new ConfigError(null, "$.servers", "\"servers\" must be an array of server objects"));
+            }
+            else
+            {
+                var i = 0;
+                foreach (var item in servers.EnumerateArray())
+                {
+                    var path = $"$.servers[{i++}]";
+                    var name = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("name", out var n)
+                        && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+                    entries.Add((name, path, item));
+                }
+            }
+        }
+        else if (hasMcpServers)
+        {
+            if (mcpServers.ValueKind != JsonValueKind.Object)
+            {
+                fileErrors.Add(new ConfigError(null, "$.mcpServers", "\"mcpServers\" must be an object keyed by server name"));
+            }
+            else
+            {
+                foreach (var prop in mcpServers.EnumerateObject())
+                {
+                    entries.Add((prop.Name, $"$.mcpServers.{prop.Name}", prop.Value));
+                }
+            }
+        }
+        else
+        {
+            fileErrors.Add(new ConfigError(null, "$",
+                "no servers: add a \"servers\" array (or a Claude/Cursor-style \"mcpServers\" object)"));
+        }
+
+        foreach (var group in entries.Where(e => e.Name is not null).GroupBy(e => e.Name!, StringComparer.Ordinal))
+        {
+            if (group.Count() > 1)
+            {
+                fileErrors.Add(new ConfigError(group.Key, string.Join(", ", group.Select(g => g.Path)),
+                    "duplicate server name: every server needs a unique name"));
+            }
+        }
+        if (fileErrors.Count > 0)
+        {
+            return ConfigLoadResult.Rejected(fileErrors);
+        }
+
+        var definitions = new List<ServerDefinition>(entries.Count);
+        foreach (var (name, path, element) in entries)
+        {
+            definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers));
+        }
+        return new ConfigLoadResult(new GatewayConfig(definitions), []);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MCProxy.Configuration;
+
+/// <summary>Validates and expands one server entry, collecting every problem it has.</summary>
+internal static partial class ServerParser
+{
+    public static ServerDefinition Parse(string? name, string path, JsonElement element, EnvironmentSource environment,
+        string separator, bool keyedByName)
+    {
+        var errors = new List<ConfigError>();
+        var displayName = name ?? path;
+        void Error(string field, string message) => errors.Add(new ConfigError(displayName, field.Length == 0 ? path : $"{path}.{field}", message));
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            Error("", "a server must be a JSON object with at least \"name\" and \"command\"");
+            return new ServerDefinition(displayName, null, errors);
+        }
+
+        if (name is null)
+        {
+            Error("name", keyedByName ? "missing name" : "missing \"name\": give the server a name (letters, digits, '_' or '-')");
+        }
+        else if (!NamePattern().IsMatch(name))
+        {
+            Error(keyedByName ? "" : "name", $"invalid name '{name}': use only letters, digits, '_' and '-'");
+        }
+        else if (name.Contains(separator, StringComparison.Ordinal))
+        {
+            Error(keyedByName ? "" : "name", $"invalid name '{name}': it must not contain the tool-name separator '{separator}'");
+        }
+        else if (string.Equals(name, ConfigLoader.ReservedServerName, StringComparison.OrdinalIgnoreCase))
+        {
+            Error(keyedByName ? "" : "name", $"the name '{name}' is reserved for the gateway's own tools: choose another");
+        }
+
+        if (element.TryGetProperty("type", out var type) &&
+            !(type.ValueKind == JsonValueKind.String && type.GetString() is "stdio" or ""))
+        {
+            Error("type", "only stdio servers are supported: remove \"type\" or set it to \"stdio\"");
+        }
+
+        var unset = new List<string>();
+        string? Expand(string field, string value)
+        {
+            unset.Clear();
+            var result = VariableExpander.Expand(value, environment.Lookup, unset);
+            foreach (var variable in unset)
+            {
+                Error(field, $"environment variable '{variable}' is not set: set it in the environment or .env, " +
+                             $"or give a default as ${{{variable}:-value}}");
+            }
+            return result;
+        }
+
+        string? command = null;
+        if (!element.TryGetProperty("command", out var commandElement))
+        {
+            Error("command", element.TryGetProperty("url", out _)
+                ? "remote (url) servers are not supported: give a \"command\" that starts a stdio server"
+                : "missing \"command\": give the program to start, e.g. \"npx\"");
+        }
+        else if (commandElement.ValueKind != JsonValueKind.String || commandElement.GetString()!.Trim().Length == 0)
+        {
+            Error("command", "\"command\" must be a non-empty string");
+        }
+        else
+        {
+            command = Expand("command", commandElement.GetString()!);
+        }
+
+        var args = new List<string>();
+        if (element.TryGetProperty("args", out var argsElement) && argsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (argsElement.ValueKind != JsonValueKind.Array)
+            {
+                Error("args", "\"args\" must be an array of strings");
+            }
+            else
+            {
+                var i = 0;
+                foreach (var arg in argsElement.EnumerateArray())
+                {
+                    var field = $"args[{i++}]";
+                    if (arg.ValueKind != JsonValueKind.String)
+                    {
+                        Error(field, "each argument must be a string (quote numbers)");
+                        continue;
+                    }
+                    if (Expand(field, arg.GetString()!) is { } expanded)
+                    {
+                        args.Add(expanded);
+                    }
+                }
+            }
+        }
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (element.TryGetProperty("env", out var envElement) && envElement.ValueKind != JsonValueKind.Null)
+        {
+            if (envElement.ValueKind != JsonValueKind.Object)
+            {
+                Error("env", "\"env\" must be an object of string values");
+            }
+            else
+            {
+                foreach (var prop in envElement.EnumerateObject())
+                {
+                    var field = $"env.{prop.Name}";
+                    if (prop.Value.ValueKind != JsonValueKind.String)
+                    {
+                        Error(field, "environment values must be strings (quote numbers and booleans)");
+                        continue;
+                    }
+                    if (Expand(field, prop.Value.GetString()!) is { } expanded)
+                    {
+                        env[prop.Name] = expanded;
+                    }
+                }
+            }
+        }
+
+        string? cwd = null;
+        if (element.TryGetProperty("cwd", out var cwdElement) && cwdElement.ValueKind != JsonValueKind.Null)
+        {
+            if (cwdElement.ValueKind != JsonValueKind.String)
+            {
+                Error("cwd", "\"cwd\" must be a string (a directory path)");
+            }
+            else
+            {
+                cwd = Expand("cwd", cwdElement.GetString()!);
+            }
+        }
+
+        var timeout = ServerConfig.DefaultTimeout;
+        if (element.TryGetProperty("timeout", out var timeoutElement) && timeoutElement.ValueKind != JsonValueKind.Null)
+        {
+            if (timeoutElement.ValueKind != JsonValueKind.Number || !timeoutElement.TryGetDouble(out var seconds) ||
+                seconds <= 0 || seconds > 86_400)
+            {
+                Error("timeout", "\"timeout\" must be a number of seconds between 0 and 86400");
+            }
+            else
+            {
+                timeout = TimeSpan.FromSeconds(seconds);
+            }
+        }
+
+        var enabled = true;
+        if (element.TryGetProperty("enabled", out var enabledElement) && enabledElement.ValueKind != JsonValueKind.Null)
+        {
+            if (enabledElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                Error("enabled", "\"enabled\" must be true or false");
+            }
+            else
+            {
+                enabled = enabledElement.GetBoolean();
+            }
+        }
+        if (element.TryGetProperty("disabled", out var disabledElement) && disabledElement.ValueKind is JsonValueKind.True)
+        {
+            enabled = false; // the Claude/Cursor spelling
+        }
+
+        if (errors.Count > 0 || name is null || command is null)
+        {
+            return new ServerDefinition(displayName, null, errors);
+        }
+        return new ServerDefinition(name, new ServerConfig
+        {
+            Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled,
+        }, []);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex NamePattern();
+}

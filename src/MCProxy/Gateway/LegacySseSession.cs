@@ -1,0 +1,7 @@
+namespace MCProxy.Gateway;
+
+/// <summary>A legacy HTTP+SSE (2024-11-05) client: GET /sse holds the stream, POST /messages feeds requests.</summary>
+internal sealed class LegacySseSession(string id, DateTimeOffset now) : DownstreamSession(id, now)
+{
+    public override string Transport => "sse";
+}

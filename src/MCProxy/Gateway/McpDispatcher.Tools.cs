@@ -1,0 +1,102 @@
+using MCProxy.Aggregation;
+using MCProxy.Protocol;
+using MCProxy.Upstreams;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Gateway;
+
+internal sealed partial class McpDispatcher
+{
+    private async ValueTask<byte[]?> CallToolAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    {
+        var id = request.Id.Span.ToArray();
+        var name = JsonSlice.GetString(request.Params, "name"u8);
+        if (string.IsNullOrEmpty(name))
+        {
+            return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "tools/call needs params.name (a tool from tools/list)");
+        }
+        if (!_catalog.Current.Routes.TryGetValue(name, out var route))
+        {
+            return UnroutableTool(id, name);
+        }
+        if (route.Server.Length == 0)
+        {
+            return JsonRpcWriter.Response(id, _builtIn.Call(name));
+        }
+        if (!_servers.TryGet(route.Server, out var entry) || entry.Supervisor is not { } supervisor)
+        {
+            return ToolError(id, $"server '{route.Server}' is no longer configured");
+        }
+
+        var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
+        var key = session is null ? null : JsonRpcWriter.IdText(id);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (key is not null)
+        {
+            session!.InFlight[key] = cts;
+        }
+        try
+        {
+            var reply = await supervisor.RequestAsync("tools/call", upstreamParams, cts.Token).ConfigureAwait(false);
+            return reply.Kind == JsonRpcKind.Response
+                ? JsonRpcWriter.Response(id, reply.Result.Span)
+                : JsonRpcWriter.RawError(id, reply.Error.Span);
+        }
+        catch (UpstreamUnavailableException ex)
+        {
+            return ToolError(id, ex.Message);
+        }
+        catch (UpstreamTimeoutException ex)
+        {
+            LogTimeout(_logger, route.Server, name);
+            return ToolError(id, ex.Message);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            // The client cancelled (or disconnected); the child was sent notifications/cancelled.
+            return JsonRpcWriter.Error(id, -32800, "Request cancelled");
+        }
+        finally
+        {
+            if (key is not null)
+            {
+                session!.InFlight.TryRemove(key, out _);
+            }
+        }
+    }
+
+    /// <summary>A name not in the catalogue: either its server is down (say why) or it does not exist at all.</summary>
+    private byte[] UnroutableTool(byte[] id, string name)
+    {
+        var cut = name.IndexOf(_separator, StringComparison.Ordinal);
+        if (cut > 0 && _servers.TryGet(name[..cut], out var entry))
+        {
+            if (entry.Supervisor is { Status.State: not Supervision.ServerState.Ready } down)
+            {
+                return ToolError(id, $"tool '{name}' is unavailable: {down.DescribeUnavailable()}");
+            }
+            if (entry.Supervisor is null)
+            {
+                return ToolError(id, $"tool '{name}' is unavailable: server '{entry.Name}' is {entry.State.ToString().ToLowerInvariant()}");
+            }
+        }
+        return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, $"Unknown tool: '{name}'. Call tools/list for the available tools.");
+    }
+
+    /// <summary>A tools/call result with isError: the model sees the text and can react, instead of a protocol failure.</summary>
+    private static byte[] ToolError(ReadOnlySpan<byte> id, string text) => JsonRpcWriter.Response(id, JsonRpcWriter.Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("content"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "text");
+        w.WriteString("text"u8, text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteBoolean("isError"u8, true);
+        w.WriteEndObject();
+    }));
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "[{Server}] tools/call {Tool} timed out")]
+    private static partial void LogTimeout(ILogger logger, string server, string tool);
+}

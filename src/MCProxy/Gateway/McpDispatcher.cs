@@ -1,0 +1,128 @@
+using MCProxy.Aggregation;
+using MCProxy.Protocol;
+using MCProxy.Supervision;
+using MCProxy.Upstreams;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Gateway;
+
+/// <summary>
+/// The MCP server side of the gateway, transport-independent: answers one downstream message and returns the
+/// response bytes (null for notifications). Requests for a child are relayed as raw JSON: only the tool name and the
+/// request id change on the way, so every field the child sends reaches the client unchanged.
+/// </summary>
+internal sealed partial class McpDispatcher
+{
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+    private static readonly byte[] InitializeCapabilities = "{\"tools\":{\"listChanged\":true}}"u8.ToArray();
+
+    private readonly CatalogPublisher _catalog;
+    private readonly ServerRegistry _servers;
+    private readonly BuiltInTools _builtIn;
+    private readonly string _separator;
+    private readonly ILogger<McpDispatcher> _logger;
+
+    public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
+        ILogger<McpDispatcher> logger)
+    {
+        _catalog = catalog;
+        _servers = servers;
+        _builtIn = builtIn;
+        _separator = separator.Value;
+        _logger = logger;
+    }
+
+    /// <param name="session">The client's session; null for one-shot plain JSON-RPC posts.</param>
+    public ValueTask<byte[]?> HandleAsync(JsonRpcMessage message, DownstreamSession? session, CancellationToken ct)
+    {
+        switch (message.Kind)
+        {
+            case JsonRpcKind.Request:
+                return HandleRequestAsync(message, session, ct);
+            case JsonRpcKind.Notification:
+                HandleNotification(message, session);
+                return ValueTask.FromResult<byte[]?>(null);
+            case JsonRpcKind.Response:
+            case JsonRpcKind.Error:
+                // Answers to server→client requests; the gateway sends none yet.
+                return ValueTask.FromResult<byte[]?>(null);
+            default:
+                return ValueTask.FromResult<byte[]?>(JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.InvalidRequest,
+                    $"Invalid Request: {message.Problem}"));
+        }
+    }
+
+    private ValueTask<byte[]?> HandleRequestAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    {
+        var id = request.Id.Span;
+        switch (request.Method)
+        {
+            case "tools/call":
+                return CallToolAsync(request, session, ct);
+            case "tools/list":
+                return Done(JsonRpcWriter.Response(id, _catalog.Current.ListResult));
+            case "initialize":
+                return Done(Initialize(request, session));
+            case "ping":
+            case "logging/setLevel":
+                return Done(JsonRpcWriter.Response(id, EmptyObject));
+            case "resources/list":
+                return Done(JsonRpcWriter.Response(id, "{\"resources\":[]}"u8));
+            case "resources/templates/list":
+                return Done(JsonRpcWriter.Response(id, "{\"resourceTemplates\":[]}"u8));
+            case "prompts/list":
+                return Done(JsonRpcWriter.Response(id, "{\"prompts\":[]}"u8));
+            default:
+                return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}"));
+        }
+    }
+
+    private static ValueTask<byte[]?> Done(byte[] response) => ValueTask.FromResult<byte[]?>(response);
+
+    private byte[] Initialize(JsonRpcMessage request, DownstreamSession? session)
+    {
+        var asked = JsonSlice.GetString(request.Params, "protocolVersion"u8);
+        var version = McpProtocol.IsSupported(asked) ? asked! : McpProtocol.Latest;
+        if (session is not null)
+        {
+            session.ProtocolVersion = version;
+        }
+        LogInitialize(_logger, session?.Id ?? "-", asked ?? "?", version);
+        return JsonRpcWriter.Response(request.Id.Span, JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("protocolVersion"u8, version);
+            w.WritePropertyName("capabilities"u8);
+            w.WriteRawValue(InitializeCapabilities, skipInputValidation: true);
+            w.WriteStartObject("serverInfo"u8);
+            w.WriteString("name"u8, "mcproxy");
+            w.WriteString("title"u8, "MCProxy");
+            w.WriteString("version"u8, McpProtocol.Version);
+            w.WriteEndObject();
+            w.WriteString("instructions"u8,
+                $"Tools of several MCP servers, each named <server>{_separator}<tool>. " +
+                $"Call {_builtIn.StatusToolName} to see which servers are up.");
+            w.WriteEndObject();
+        }));
+    }
+
+    private void HandleNotification(JsonRpcMessage notification, DownstreamSession? session)
+    {
+        if (notification.Method == "notifications/cancelled" && session is not null &&
+            JsonSlice.TryGetProperty(notification.Params, "requestId"u8, out var requestId) &&
+            session.InFlight.TryGetValue(JsonRpcWriter.IdText(requestId.Span), out var cts))
+        {
+            try
+            {
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Finished meanwhile: nothing to cancel.
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "session {SessionId} initialized: asked {Asked}, speaking {Version}")]
+    private static partial void LogInitialize(ILogger logger, string sessionId, string asked, string version);
+}

@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Text.Json;
+using MCProxy.Protocol;
+
+namespace MCProxy.Gateway;
+
+/// <summary>An HTTP body read as one JSON-RPC message or a batch array of them.</summary>
+internal sealed class MessageBatch
+{
+    private MessageBatch(IReadOnlyList<JsonRpcMessage> messages, bool isBatch, byte[]? parseError)
+    {
+        Messages = messages;
+        IsBatch = isBatch;
+        ParseError = parseError;
+    }
+
+    public IReadOnlyList<JsonRpcMessage> Messages { get; }
+
+    public bool IsBatch { get; }
+
+    /// <summary>The whole answer when the body is not JSON-RPC at all (parse error, empty batch).</summary>
+    public byte[]? ParseError { get; }
+
+    public bool HasRequests => Messages.Any(m => m.Kind is JsonRpcKind.Request or JsonRpcKind.Invalid);
+
+    public bool Contains(string method) => Messages.Any(m => m.Method == method);
+
+    public static MessageBatch Parse(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read())
+            {
+                return Fail(JsonRpcErrorCodes.ParseError, "Parse error: the body is empty");
+            }
+            List<JsonRpcMessage> messages = [];
+            var isBatch = reader.TokenType == JsonTokenType.StartArray;
+            if (isBatch)
+            {
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    messages.Add(JsonRpcMessage.ParseObject(body, ref reader));
+                }
+                if (messages.Count == 0)
+                {
+                    return Fail(JsonRpcErrorCodes.InvalidRequest, "Invalid Request: empty batch");
+                }
+            }
+            else
+            {
+                messages.Add(JsonRpcMessage.ParseObject(body, ref reader));
+            }
+            if (reader.Read())
+            {
+                return Fail(JsonRpcErrorCodes.ParseError, "Parse error: unexpected data after the JSON value");
+            }
+            return new MessageBatch(messages, isBatch, null);
+        }
+        catch (JsonException ex)
+        {
+            return Fail(JsonRpcErrorCodes.ParseError,
+                $"Parse error: {ex.Message.Split(" Path:")[0]} (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})");
+        }
+    }
+
+    /// <summary>Dispatches every message (batch members concurrently) and joins the answers; null when none is owed.</summary>
+    public async Task<byte[]?> DispatchAsync(McpDispatcher dispatcher, DownstreamSession? session, CancellationToken ct)
+    {
+        if (!IsBatch)
+        {
+            return await dispatcher.HandleAsync(Messages[0], session, ct).ConfigureAwait(false);
+        }
+        var tasks = Messages.Select(m => dispatcher.HandleAsync(m, session, ct).AsTask()).ToArray();
+        var answers = (await Task.WhenAll(tasks).ConfigureAwait(false)).OfType<byte[]>().ToArray();
+        if (answers.Length == 0)
+        {
+            return null;
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write("["u8);
+        for (var i = 0; i < answers.Length; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Write(","u8);
+            }
+            buffer.Write(answers[i]);
+        }
+        buffer.Write("]"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static MessageBatch Fail(int code, string message) => new([], false, JsonRpcWriter.Error(default, code, message));
+}

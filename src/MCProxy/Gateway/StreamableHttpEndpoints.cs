@@ -1,0 +1,169 @@
+using MCProxy.Protocol;
+using MCProxy.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+
+namespace MCProxy.Gateway;
+
+/// <summary>
+/// Streamable HTTP (2025-03-26 … 2025-11-25) on <c>/mcp</c>: POST carries requests (answered as application/json),
+/// GET opens the session's notification stream, DELETE ends the session. Sessions are created by initialize and
+/// named by Mcp-Session-Id; an unknown id gets 404 so the client re-initializes.
+/// </summary>
+internal static class StreamableHttpEndpoints
+{
+    public const string SessionHeader = "Mcp-Session-Id";
+    public const string ProtocolHeader = "MCP-Protocol-Version";
+
+    public static void MapStreamableHttp(this IEndpointRouteBuilder app, GatewayContext gateway)
+    {
+        app.MapPost("/mcp", context => PostAsync(context, gateway));
+        app.MapGet("/mcp", context => GetAsync(context, gateway));
+        app.MapDelete("/mcp", context => DeleteAsync(context, gateway));
+    }
+
+    private static async Task PostAsync(HttpContext context, GatewayContext gateway)
+    {
+        if (!Accepts(context.Request, json: true, sse: true))
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, JsonRpcErrorCodes.ServerError,
+                "Not Acceptable: the client must accept both application/json and text/event-stream").ConfigureAwait(false);
+            return;
+        }
+        if (await HttpIo.ReadBodyAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } body)
+        {
+            return;
+        }
+        var batch = MessageBatch.Parse(body);
+        if (batch.ParseError is { } parseError)
+        {
+            await HttpIo.WriteJsonAsync(context, StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
+            return;
+        }
+        DownstreamSession session;
+        if (batch.Contains("initialize"))
+        {
+            if (batch.Messages.Count > 1)
+            {
+                await HttpIo.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.InvalidRequest,
+                    "Invalid Request: initialize must be sent alone, not in a batch").ConfigureAwait(false);
+                return;
+            }
+            session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow());
+            gateway.Sessions.Add(session);
+        }
+        else if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is { } existing)
+        {
+            session = existing;
+        }
+        else
+        {
+            return;
+        }
+        context.Response.Headers[SessionHeader] = session.Id;
+        if (!batch.HasRequests)
+        {
+            HttpIo.Accepted(context);
+            return;
+        }
+        var response = await batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted).ConfigureAwait(false);
+        session.LastActivity = gateway.Time.GetUtcNow();
+        if (response is null)
+        {
+            HttpIo.Accepted(context);
+            return;
+        }
+        await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, response).ConfigureAwait(false);
+    }
+
+    private static async Task GetAsync(HttpContext context, GatewayContext gateway)
+    {
+        if (!Accepts(context.Request, json: false, sse: true))
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, JsonRpcErrorCodes.ServerError,
+                "Not Acceptable: the client must accept text/event-stream").ConfigureAwait(false);
+            return;
+        }
+        if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is not { } session)
+        {
+            return;
+        }
+        if (!session.TryAttachStream(out var reader))
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status409Conflict, JsonRpcErrorCodes.ServerError,
+                "Conflict: this session already has an open GET stream").ConfigureAwait(false);
+            return;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, gateway.Lifetime.ApplicationStopping);
+        try
+        {
+            context.Response.Headers[SessionHeader] = session.Id;
+            await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
+            await SseStream.PumpAsync(context.Response, reader, gateway.Options.KeepAliveInterval, gateway.Time, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client closed its stream or the gateway is stopping; the session itself lives on.
+        }
+        finally
+        {
+            session.DetachStream(reader);
+            session.LastActivity = gateway.Time.GetUtcNow();
+        }
+    }
+
+    private static async Task DeleteAsync(HttpContext context, GatewayContext gateway)
+    {
+        if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is not { } session)
+        {
+            return;
+        }
+        gateway.Sessions.Remove(session.Id);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>The session named by the request's headers, or null after answering 400/404.</summary>
+    private static async Task<DownstreamSession?> FindSessionAsync(HttpContext context, GatewayContext gateway)
+    {
+        var request = context.Request;
+        var version = request.Headers[ProtocolHeader].ToString();
+        if (version.Length > 0 && !McpProtocol.IsSupported(version))
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.ServerError,
+                $"Bad Request: unsupported {ProtocolHeader} '{version}' (supported: {string.Join(", ", McpProtocol.Supported)})").ConfigureAwait(false);
+            return null;
+        }
+        var id = request.Headers[SessionHeader].ToString();
+        if (id.Length == 0)
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.ServerError,
+                $"Bad Request: {SessionHeader} header is required (send initialize first)").ConfigureAwait(false);
+            return null;
+        }
+        if (!gateway.Sessions.TryGet(id, out var session) || session is not StreamableSession)
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
+                "Session not found: initialize a new session").ConfigureAwait(false);
+            return null;
+        }
+        session.LastActivity = gateway.Time.GetUtcNow();
+        return session;
+    }
+
+    /// <summary>Accept rules of the spec, with wildcards: POST needs JSON and SSE acceptable, GET needs SSE.</summary>
+    internal static bool Accepts(HttpRequest request, bool json, bool sse)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept.Count == 0)
+        {
+            return false;
+        }
+        bool Ok(string type, string subtype) => accept.Any(a =>
+            a.Quality is not 0 &&
+            (a.MediaType == "*/*" || a.MediaType.Equals($"{type}/*", StringComparison.OrdinalIgnoreCase) ||
+             a.MediaType.Equals($"{type}/{subtype}", StringComparison.OrdinalIgnoreCase)));
+        return (!json || Ok("application", "json")) && (!sse || Ok("text", "event-stream"));
+    }
+}

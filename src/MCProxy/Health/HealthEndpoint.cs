@@ -1,0 +1,59 @@
+using MCProxy.Aggregation;
+using MCProxy.Configuration;
+using MCProxy.Gateway;
+using MCProxy.Protocol;
+using MCProxy.Supervision;
+using MCProxy.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace MCProxy.Health;
+
+/// <summary>
+/// <c>GET /health</c>: 200 whenever the gateway serves. <c>status</c> is "ok" when every enabled, valid server is
+/// ready, "degraded" otherwise; <c>ready</c> turns true once the first start finished.
+/// </summary>
+internal static class HealthEndpoint
+{
+    public static void MapHealth(this IEndpointRouteBuilder app, ServerRegistry servers, SessionRegistry sessions,
+        GatewayReadiness readiness, ConfigState config, TimeProvider time)
+    {
+        var started = time.GetUtcNow();
+        app.MapGet("/health", context =>
+        {
+            var entries = servers.Entries;
+            var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
+            var body = JsonRpcWriter.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("status"u8, !readiness.IsReady ? "starting" : degraded ? "degraded" : "ok");
+                w.WriteBoolean("ready"u8, readiness.IsReady);
+                w.WriteString("version"u8, McpProtocol.Version);
+                w.WriteNumber("uptimeSeconds"u8, Math.Round((time.GetUtcNow() - started).TotalSeconds, 1));
+                w.WriteNumber("sessions"u8, sessions.Count);
+                var snapshot = config.Current;
+                w.WriteStartObject("config"u8);
+                w.WriteString("path"u8, snapshot.Path);
+                w.WriteString("status"u8, snapshot.IsValid ? "valid" : "invalid");
+                w.WriteString("lastGoodAt"u8, snapshot.LastGoodAt);
+                w.WriteStartArray("errors"u8);
+                foreach (var error in snapshot.Errors)
+                {
+                    w.WriteStringValue(error.ToString());
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteStartArray("servers"u8);
+                foreach (var entry in entries)
+                {
+                    ServerStatusWriter.Write(w, entry, includeStderr: true);
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+            context.Response.Headers.CacheControl = "no-store";
+            return HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, body);
+        });
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using MCProxy.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Hosting;
+
+/// <summary>Builds the web host: Kestrel on --host/--port, console logging, the pipeline's services and endpoints.</summary>
+internal static class GatewayHost
+{
+    public static WebApplication Build(GatewayOptions options, GatewayConfig config, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1;
+            if (options.Host is "localhost")
+            {
+                kestrel.ListenLocalhost(options.Port);
+            }
+            else if (options.Host is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.Host, out var address))
+            {
+                if (options.Host is "*" or "0.0.0.0" or "::")
+                {
+                    kestrel.ListenAnyIP(options.Port);
+                }
+                else
+                {
+                    throw new ArgumentException($"--host '{options.Host}' is not an IP address (use 127.0.0.1, 0.0.0.0 or localhost)");
+                }
+            }
+            else
+            {
+                kestrel.Listen(address, options.Port);
+            }
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.UseUtcTimestamp = false;
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Services.AddMcProxy(options, config);
+        configure?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapMcProxy();
+        return app;
+    }
+}

@@ -1,0 +1,24 @@
+using MCProxy.Aggregation;
+
+namespace MCProxy.Hosting;
+
+/// <summary>Everything the command line sets. Immutable after parsing.</summary>
+internal sealed record GatewayOptions
+{
+    public const int DefaultPort = 12010;
+
+    public string ConfigPath { get; init; } = Path.Combine("config", "mcp-servers.json");
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = DefaultPort;
+    public bool LogToStdout { get; init; }
+    public bool NoReload { get; init; }
+    public double ReloadIntervalSeconds { get; init; } = 1.0;
+    public string Separator { get; init; } = GatewaySeparator.Default;
+    /// <summary>The .env file for ${VAR}; default: ".env" beside the config file.</summary>
+    public string? EnvFile { get; init; }
+    public long MaxBodyBytes { get; init; } = 4 * 1024 * 1024;
+    public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    public string ResolvedEnvFile => EnvFile ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ConfigPath)) ?? ".", ".env");
+}

@@ -1,0 +1,39 @@
+using MCProxy.Aggregation;
+using MCProxy.Configuration;
+using MCProxy.Gateway;
+using MCProxy.Health;
+using MCProxy.Reconciliation;
+using MCProxy.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MCProxy.Hosting;
+
+/// <summary>DI wiring of the whole pipeline (rule 15).</summary>
+internal static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddMcProxy(this IServiceCollection services, GatewayOptions options, GatewayConfig initialConfig)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(new GatewaySeparator(options.Separator));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new SupervisorOptions());
+        services.AddSingleton(sp => new ConfigState(Path.GetFullPath(options.ConfigPath), sp.GetRequiredService<TimeProvider>().GetUtcNow()));
+        services.AddSingleton(new InitialConfig(initialConfig));
+        services.AddSingleton<ServerRegistry>();
+        services.AddSingleton<SupervisorFactory>();
+        services.AddSingleton<BuiltInTools>();
+        services.AddSingleton<CatalogPublisher>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<McpDispatcher>();
+        services.AddSingleton<GatewayReadiness>();
+        services.AddSingleton<SessionReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());
+        services.AddHostedService<GatewayService>();
+        return services;
+    }
+}
+
+/// <summary>The config read (and validated) before the host was built.</summary>
+internal sealed record InitialConfig(GatewayConfig Config);

@@ -1,0 +1,43 @@
+using MCProxy.Configuration;
+using MCProxy.Hosting;
+using MCProxy.Upstreams;
+
+var options = CommandLine.Parse(args, out var error, out var help, out var version);
+if (help)
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+if (version)
+{
+    Console.WriteLine($"mcproxy {McpProtocol.Version}");
+    return 0;
+}
+if (options is null)
+{
+    Console.Error.WriteLine($"mcproxy: {error}");
+    return 2;
+}
+
+var loaded = ConfigFile.Read(options);
+if (!loaded.IsValid)
+{
+    Console.Error.WriteLine($"mcproxy: {Path.GetFullPath(options.ConfigPath)} is not usable:");
+    foreach (var problem in loaded.FileErrors)
+    {
+        Console.Error.WriteLine($"  - {problem}");
+    }
+    return 1;
+}
+
+try
+{
+    var app = GatewayHost.Build(options, loaded.Config!);
+    await app.RunAsync();
+    return 0;
+}
+catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"mcproxy: cannot listen on {options.Host}:{options.Port}: {ex.Message}");
+    return 1;
+}

@@ -1,0 +1,230 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using static MCProxy.Supervision.NativeMethods;
+
+namespace MCProxy.Supervision;
+
+/// <summary>
+/// A child process started without a shell (argv array), in its own process group, with its stdin, stdout and
+/// stderr on pipes. Exit is observed by a dedicated waitpid thread, so nothing polls and no zombie is left.
+/// </summary>
+internal sealed unsafe class ChildProcess : IDisposable
+{
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ChildProcess(int pid, Stream stdin, Stream stdout, Stream stderr)
+    {
+        Pid = pid;
+        Stdin = stdin;
+        Stdout = stdout;
+        Stderr = stderr;
+        var waiter = new Thread(WaitForExit) { IsBackground = true, Name = $"waitpid {pid}" };
+        waiter.Start();
+    }
+
+    public int Pid { get; }
+    public Stream Stdin { get; }
+    public Stream Stdout { get; }
+    public Stream Stderr { get; }
+
+    /// <summary>Completes with the exit code (128 + signal when killed by a signal) once the child is reaped.</summary>
+    public Task<int> Exited => _exited.Task;
+
+    public bool HasExited => _exited.Task.IsCompleted;
+
+    /// <summary>Starts <paramref name="command"/> (looked up in PATH) with <paramref name="args"/>.</summary>
+    /// <exception cref="IOException">the program could not be started (not found, not executable, bad cwd).</exception>
+    public static ChildProcess Start(string command, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> extraEnv, string? cwd)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)e.Key] = (string?)e.Value ?? "";
+        }
+        foreach (var kv in extraEnv)
+        {
+            environment[kv.Key] = kv.Value;
+        }
+        if (cwd is not null && !Directory.Exists(cwd))
+        {
+            throw new IOException($"working directory '{cwd}' does not exist");
+        }
+        // posix_spawnp resolves the program with the *parent's* PATH; honour a PATH given in the server's env.
+        var program = ResolveProgram(command, environment.GetValueOrDefault("PATH"));
+
+        var argv = new List<string>(args.Count + 1) { command };
+        argv.AddRange(args);
+        var envp = environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+
+        int* stdinPipe = stackalloc int[2];
+        int* stdoutPipe = stackalloc int[2];
+        int* stderrPipe = stackalloc int[2];
+        stdinPipe[0] = stdinPipe[1] = stdoutPipe[0] = stdoutPipe[1] = stderrPipe[0] = stderrPipe[1] = -1;
+        var allocations = new List<IntPtr>();
+        var actions = NativeMemory.AllocZeroed(OpaqueSize);
+        var attr = NativeMemory.AllocZeroed(OpaqueSize);
+        var sigset = NativeMemory.AllocZeroed(OpaqueSize);
+        var actionsReady = false;
+        var attrReady = false;
+        try
+        {
+            if (pipe2(stdinPipe, O_CLOEXEC) != 0 || pipe2(stdoutPipe, O_CLOEXEC) != 0 || pipe2(stderrPipe, O_CLOEXEC) != 0)
+            {
+                throw new IOException($"pipe2 failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+            Check(posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+            actionsReady = true;
+            // dup2 onto 0/1/2 clears O_CLOEXEC on the copies; every other descriptor closes on exec.
+            Check(posix_spawn_file_actions_adddup2(actions, stdinPipe[0], 0), "adddup2");
+            Check(posix_spawn_file_actions_adddup2(actions, stdoutPipe[1], 1), "adddup2");
+            Check(posix_spawn_file_actions_adddup2(actions, stderrPipe[1], 2), "adddup2");
+            if (cwd is not null)
+            {
+                Check(posix_spawn_file_actions_addchdir_np(actions, Utf8(cwd, allocations)), "addchdir");
+            }
+            Check(posix_spawnattr_init(attr), "posix_spawnattr_init");
+            attrReady = true;
+            // Own process group (pgid = child pid); default dispositions for every signal (.NET ignores SIGPIPE,
+            // which an exec would otherwise inherit); nothing blocked.
+            Check(posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), "setflags");
+            Check(posix_spawnattr_setpgroup(attr, 0), "setpgroup");
+            sigfillset(sigset);
+            Check(posix_spawnattr_setsigdefault(attr, sigset), "setsigdefault");
+            sigemptyset(sigset);
+            Check(posix_spawnattr_setsigmask(attr, sigset), "setsigmask");
+
+            var argvPtr = StringArray(argv, allocations);
+            var envPtr = StringArray(envp, allocations);
+            int pid;
+            var rc = posix_spawnp(&pid, Utf8(program, allocations), actions, attr, argvPtr, envPtr);
+            if (rc != 0)
+            {
+                throw new IOException($"cannot start '{command}': {Marshal.GetPInvokeErrorMessage(rc)}");
+            }
+            close(stdinPipe[0]); stdinPipe[0] = -1;
+            close(stdoutPipe[1]); stdoutPipe[1] = -1;
+            close(stderrPipe[1]); stderrPipe[1] = -1;
+            var child = new ChildProcess(pid,
+                Open(stdinPipe[1], FileAccess.Write),
+                Open(stdoutPipe[0], FileAccess.Read),
+                Open(stderrPipe[0], FileAccess.Read));
+            stdinPipe[1] = stdoutPipe[0] = stderrPipe[0] = -1;
+            return child;
+        }
+        finally
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                if (stdinPipe[i] >= 0) close(stdinPipe[i]);
+                if (stdoutPipe[i] >= 0) close(stdoutPipe[i]);
+                if (stderrPipe[i] >= 0) close(stderrPipe[i]);
+            }
+            if (actionsReady) posix_spawn_file_actions_destroy(actions);
+            if (attrReady) posix_spawnattr_destroy(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(sigset);
+            foreach (var p in allocations)
+            {
+                Marshal.FreeHGlobal(p);
+            }
+        }
+    }
+
+    /// <summary>Sends a signal to the child's whole process group (children and grandchildren).</summary>
+    public void SignalGroup(int signal)
+    {
+        if (!HasExited)
+        {
+            // The group outlives its leader only while the leader is unreaped or grandchildren remain; ESRCH is fine.
+            kill(-Pid, signal);
+        }
+    }
+
+    /// <summary>
+    /// Signals the process group even after the leader was reaped: grandchildren of an npx wrapper
+    /// may still be running in it. Harmless when the group is gone (ESRCH).
+    /// </summary>
+    public void SignalGroupAlways(int signal) => kill(-Pid, signal);
+
+    public void Dispose()
+    {
+        // NOTE 1: closing our pipe ends is safe at any time; the waitpid thread owns reaping.
+        Stdin.Dispose();
+        Stdout.Dispose();
+        Stderr.Dispose();
+    }
+
+    private void WaitForExit()
+    {
+        int status;
+        while (true)
+        {
+            var rc = waitpid(Pid, &status, 0);
+            if (rc == Pid)
+            {
+                _exited.TrySetResult(DecodeWaitStatus(status));
+                return;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (rc == -1 && errno == EINTR)
+            {
+                continue;
+            }
+            // ECHILD: someone else reaped it (should not happen); report an unknown exit.
+            _exited.TrySetResult(-1);
+            return;
+        }
+    }
+
+    private static string ResolveProgram(string command, string? path)
+    {
+        if (command.Contains('/') || string.IsNullOrEmpty(path))
+        {
+            return command;
+        }
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, command);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return command;
+    }
+
+    private static Stream Open(int fd, FileAccess access) =>
+        new FileStream(new SafeFileHandle(fd, ownsHandle: true), access, bufferSize: 0);
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0)
+        {
+            throw new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(rc)}");
+        }
+    }
+
+    private static byte* Utf8(string s, List<IntPtr> allocations)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(s);
+        var p = (byte*)Marshal.AllocHGlobal(bytes + 1);
+        allocations.Add((IntPtr)p);
+        Encoding.UTF8.GetBytes(s, new Span<byte>(p, bytes));
+        p[bytes] = 0;
+        return p;
+    }
+
+    private static byte** StringArray(List<string> items, List<IntPtr> allocations)
+    {
+        var array = (byte**)Marshal.AllocHGlobal(IntPtr.Size * (items.Count + 1));
+        allocations.Add((IntPtr)array);
+        for (var i = 0; i < items.Count; i++)
+        {
+            array[i] = Utf8(items[i], allocations);
+        }
+        array[items.Count] = null;
+        return array;
+    }
+}

@@ -1,0 +1,15 @@
+namespace MCProxy.Upstreams;
+
+/// <summary>Protocol versions and names the gateway speaks, both as a client (to children) and as a server.</summary>
+internal static class McpProtocol
+{
+    public const string Latest = "2025-11-25";
+
+    /// <summary>Oldest first. 2026-07-28 (no initialize) is not offered: a client probing it gets an error and falls back.</summary>
+    public static readonly IReadOnlyList<string> Supported = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+    public static bool IsSupported(string? version) => version is not null && Supported.Contains(version);
+
+    public static string Version { get; } =
+        typeof(McpProtocol).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
+}

@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using MCProxy.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Upstreams;
+
+/// <summary>
+/// The JSON-RPC client side of one child over newline-delimited stdio. Requests get the gateway's own numeric ids
+/// and are correlated here; results come back as raw JSON so the relay never re-serialises them.
+/// NOTE 1: one dedicated thread reads stdout and one writes stdin. Pipe I/O is blocking on Linux; dedicated threads
+/// keep it off the thread pool, so twenty children cannot starve request handling.
+/// NOTE 2: a hung child never blocks a caller: writes are queued, and every request has a deadline.
+/// </summary>
+internal sealed partial class UpstreamConnection : IDisposable
+{
+    private const int MaxMessageBytes = 64 * 1024 * 1024;
+    private const long MaxQueuedBytes = 16 * 1024 * 1024;
+
+    private readonly string _server;
+    private readonly Stream _stdin;
+    private readonly Stream _stdout;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonRpcMessage>> _pending = new();
+    private readonly MessageQueue _outgoing = new();
+    private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _nextId;
+
+    public UpstreamConnection(string server, Stream stdin, Stream stdout, TimeProvider time, ILogger logger)
+    {
+        _server = server;
+        _stdin = stdin;
+        _stdout = stdout;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Notifications from the child (list_changed, progress, logging …). Called on the reader thread: keep it short.</summary>
+    public Action<JsonRpcMessage>? NotificationReceived { get; set; }
+
+    /// <summary>Answers a request the child sent to us (ping, roots/list …); returns the whole response message.</summary>
+    public Func<JsonRpcMessage, Task<byte[]>>? RequestReceived { get; set; }
+
+    /// <summary>Completes, with the reason, when the connection can no longer be used.</summary>
+    public Task<string> Closed => _closed.Task;
+
+    public int PendingCount => _pending.Count;
+
+    public void Start()
+    {
+        new Thread(ReadLoop) { IsBackground = true, Name = $"mcp-read {_server}" }.Start();
+        new Thread(WriteLoop) { IsBackground = true, Name = $"mcp-write {_server}" }.Start();
+    }
+
+    /// <summary>Sends a request and waits for its response (a Response or Error message).</summary>
+    /// <exception cref="UpstreamUnavailableException">the child is gone or its pipe broke.</exception>
+    /// <exception cref="UpstreamTimeoutException">no answer within <paramref name="timeout"/>; the child is sent notifications/cancelled.</exception>
+    /// <exception cref="OperationCanceledException">the caller cancelled; the child is sent notifications/cancelled.</exception>
+    public async Task<JsonRpcMessage> RequestAsync(string method, ReadOnlyMemory<byte> rawParams, TimeSpan timeout, CancellationToken ct)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = tcs;
+        try
+        {
+            Send(JsonRpcWriter.Request(id, method, rawParams.Span));
+            return await tcs.Task.WaitAsync(timeout, _time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!tcs.Task.IsCompleted)
+        {
+            CancelUpstream(id, "timeout");
+            throw new UpstreamTimeoutException(
+                $"server '{_server}' did not answer {method} within {timeout.TotalSeconds:0.###} s (its \"timeout\")");
+        }
+        catch (OperationCanceledException) when (!tcs.Task.IsCompleted)
+        {
+            CancelUpstream(id, "cancelled by the client");
+            throw;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    public void Notify(string method, ReadOnlySpan<byte> rawParams) => Send(JsonRpcWriter.Notification(method, rawParams));
+
+    /// <summary>Sends an already-built message (a response to a child's request).</summary>
+    public void Send(byte[] message)
+    {
+        if (_closed.Task.IsCompleted)
+        {
+            throw new UpstreamUnavailableException($"server '{_server}' is not connected: {_closed.Task.Result}");
+        }
+        if (_outgoing.QueuedBytes > MaxQueuedBytes)
+        {
+            throw new UpstreamUnavailableException($"server '{_server}' is not reading its stdin (more than 16 MiB queued)");
+        }
+        if (!_outgoing.TryEnqueue(message))
+        {
+            throw new UpstreamUnavailableException($"server '{_server}' is not connected");
+        }
+    }
+
+    /// <summary>Closes the child's stdin (the polite "please exit" of the stdio transport) and fails pending requests.</summary>
+    public void Close(string reason)
+    {
+        _outgoing.Complete();
+        Fail(reason);
+    }
+
+    public void Dispose() => Close("connection disposed");
+
+    private void CancelUpstream(long id, string reason)
+    {
+        try
+        {
+            Notify("notifications/cancelled", JsonRpcWriter.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("requestId"u8, id);
+                w.WriteString("reason"u8, reason);
+                w.WriteEndObject();
+            }));
+        }
+        catch (UpstreamUnavailableException)
+        {
+            // The child is gone: nothing left to cancel.
+        }
+    }
+
+    private void Fail(string reason)
+    {
+        if (!_closed.TrySetResult(reason))
+        {
+            return;
+        }
+        foreach (var id in _pending.Keys)
+        {
+            if (_pending.TryRemove(id, out var tcs))
+            {
+                tcs.TrySetException(new UpstreamUnavailableException($"server '{_server}' went away: {reason}"));
+            }
+        }
+    }
+
+    private void WriteLoop()
+    {
+        var batch = new List<byte[]>();
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        try
+        {
+            while (_outgoing.WaitAndDrain(batch))
+            {
+                foreach (var message in batch)
+                {
+                    buffer.Write(message);
+                    buffer.Write("\n"u8);
+                }
+                batch.Clear();
+                _stdin.Write(buffer.WrittenSpan);
+                _stdin.Flush();
+                buffer.ResetWrittenCount();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            Fail($"stdin closed ({ex.Message})");
+        }
+        finally
+        {
+            // Closing stdin is how a stdio MCP server is asked to exit.
+            try { _stdin.Dispose(); } catch (IOException) { /* already broken */ }
+        }
+    }
+
+    private void ReadLoop()
+    {
+        var buffer = new byte[64 * 1024];
+        var filled = 0;
+        try
+        {
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    if (buffer.Length >= MaxMessageBytes)
+                    {
+                        Fail($"a message from the server exceeded {MaxMessageBytes / (1024 * 1024)} MiB");
+                        return;
+                    }
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+                var n = _stdout.Read(buffer, filled, buffer.Length - filled);
+                if (n == 0)
+                {
+                    Fail("stdout closed");
+                    return;
+                }
+                var scanFrom = filled;
+                filled += n;
+                var lineStart = 0;
+                int newline;
+                while ((newline = Array.IndexOf(buffer, (byte)'\n', scanFrom, filled - scanFrom)) >= 0)
+                {
+                    HandleLine(buffer.AsSpan(lineStart, newline - lineStart));
+                    lineStart = scanFrom = newline + 1;
+                }
+                if (lineStart > 0)
+                {
+                    Buffer.BlockCopy(buffer, lineStart, buffer, 0, filled - lineStart);
+                    filled -= lineStart;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            Fail($"stdout broke ({ex.Message})");
+        }
+    }
+
+    private void HandleLine(ReadOnlySpan<byte> line)
+    {
+        line = line.Trim(" \t\r"u8);
+        if (line.IsEmpty)
+        {
+            return;
+        }
+        // NOTE 3: the read buffer is reused, so each message gets its own copy; slices of it travel with the message.
+        var message = JsonRpcMessage.Parse(line.ToArray());
+        switch (message.Kind)
+        {
+            case JsonRpcKind.Response:
+            case JsonRpcKind.Error:
+                if (TryParseId(message.Id.Span, out var id) && _pending.TryRemove(id, out var tcs))
+                {
+                    tcs.TrySetResult(message);
+                }
+                else
+                {
+                    LogUnmatchedResponse(_logger, _server, JsonRpcWriter.IdText(message.Id.Span));
+                }
+                break;
+            case JsonRpcKind.Notification:
+                NotificationReceived?.Invoke(message);
+                break;
+            case JsonRpcKind.Request:
+                _ = AnswerAsync(message);
+                break;
+            default:
+                LogNotJsonRpc(_logger, _server, message.Problem ?? "unknown");
+                break;
+        }
+    }
+
+    private async Task AnswerAsync(JsonRpcMessage request)
+    {
+        byte[] response;
+        try
+        {
+            response = RequestReceived is { } handler
+                ? await handler(request).ConfigureAwait(false)
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}");
+        }
+        catch (Exception ex)
+        {
+            // Supervision edge: a failing relay must answer the child, never crash the reader.
+            response = JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, ex.Message);
+        }
+        try
+        {
+            Send(response);
+        }
+        catch (UpstreamUnavailableException)
+        {
+            // The child left while we were answering it.
+        }
+    }
+
+    private static bool TryParseId(ReadOnlySpan<byte> raw, out long id)
+    {
+        if (raw.Length >= 2 && raw[0] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+        return Utf8Parser.TryParse(raw, out id, out var consumed) && consumed == raw.Length;
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "[{Server}] wrote a line on stdout that is not JSON-RPC ({Problem}); ignored")]
+    private static partial void LogNotJsonRpc(ILogger logger, string server, string problem);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "[{Server}] answered request {Id} that nobody waits for any more")]
+    private static partial void LogUnmatchedResponse(ILogger logger, string server, string id);
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using MCProxy.Protocol;
+
+namespace MCProxy.Upstreams;
+
+/// <summary>What a child told us in its initialize result.</summary>
+internal sealed record UpstreamInfo(string ProtocolVersion, string? ServerName, string? ServerVersion, ReadOnlyMemory<byte> Capabilities);
+
+/// <summary>The MCP client steps the gateway runs against a child: initialize, then list every page of tools.</summary>
+internal static class UpstreamHandshake
+{
+    private static readonly byte[] InitializeParams = JsonRpcWriter.Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("protocolVersion"u8, McpProtocol.Latest);
+        w.WriteStartObject("capabilities"u8);
+        w.WriteEndObject();
+        w.WriteStartObject("clientInfo"u8);
+        w.WriteString("name"u8, "mcproxy");
+        w.WriteString("version"u8, McpProtocol.Version);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    public static async Task<UpstreamInfo> InitializeAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct)
+    {
+        var reply = await connection.RequestAsync("initialize", InitializeParams, timeout, ct).ConfigureAwait(false);
+        var result = ResultOrThrow(reply, server, "initialize");
+        var version = JsonSlice.GetString(result, "protocolVersion"u8);
+        if (!McpProtocol.IsSupported(version))
+        {
+            throw new UpstreamProtocolException(
+                $"server '{server}' answered initialize with protocol version '{version}', which the gateway does not speak");
+        }
+        JsonSlice.TryGetProperty(result, "capabilities"u8, out var capabilities);
+        string? name = null, serverVersion = null;
+        if (JsonSlice.TryGetProperty(result, "serverInfo"u8, out var info))
+        {
+            name = JsonSlice.GetString(info, "name"u8);
+            serverVersion = JsonSlice.GetString(info, "version"u8);
+        }
+        connection.Notify("notifications/initialized", default);
+        return new UpstreamInfo(version!, name, serverVersion, capabilities);
+    }
+
+    /// <summary>Fetches every page of tools/list, keeping each tool's JSON exactly as sent.</summary>
+    public static async Task<IReadOnlyList<UpstreamTool>> ListToolsAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct)
+    {
+        var tools = new List<UpstreamTool>();
+        string? cursor = null;
+        for (var page = 0; page < 1000; page++)
+        {
+            var prms = cursor is null ? default : JsonRpcWriter.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("cursor"u8, cursor);
+                w.WriteEndObject();
+            });
+            var reply = await connection.RequestAsync("tools/list", prms, timeout, ct).ConfigureAwait(false);
+            var result = ResultOrThrow(reply, server, "tools/list");
+            if (JsonSlice.TryGetProperty(result, "tools"u8, out var array))
+            {
+                ReadTools(array, tools, server);
+            }
+            cursor = JsonSlice.GetString(result, "nextCursor"u8);
+            if (string.IsNullOrEmpty(cursor))
+            {
+                return tools;
+            }
+        }
+        throw new UpstreamProtocolException($"server '{server}' returned more than 1000 pages of tools");
+    }
+
+    private static void ReadTools(ReadOnlyMemory<byte> array, List<UpstreamTool> tools, string server)
+    {
+        var reader = new Utf8JsonReader(array.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new UpstreamProtocolException($"server '{server}' sent a tools/list result whose 'tools' is not an array");
+        }
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            var raw = array.Slice(start, (int)reader.BytesConsumed - start);
+            if (JsonSlice.GetString(raw, "name"u8) is { Length: > 0 } name)
+            {
+                tools.Add(new UpstreamTool(name, raw));
+            }
+        }
+    }
+
+    private static ReadOnlyMemory<byte> ResultOrThrow(JsonRpcMessage reply, string server, string method)
+    {
+        if (reply.Kind == JsonRpcKind.Response)
+        {
+            return reply.Result;
+        }
+        var message = JsonSlice.GetString(reply.Error, "message"u8) ?? "unknown error";
+        throw new UpstreamProtocolException($"server '{server}' answered {method} with an error: {message}");
+    }
+}

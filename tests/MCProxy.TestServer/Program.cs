@@ -1,0 +1,305 @@
+// A small stdio MCP server used as a child in MCProxy's tests and benchmarks. Raw newline-delimited JSON-RPC,
+// no SDK, so it starts fast and can misbehave on purpose. Switches:
+//   --exit-at-start CODE   write a stderr line and exit at once
+//   --crash-after N        the (N+1)th tools/call exits with code 3 instead of answering
+//   --grandchild           spawn `sleep 300` (same process group) and report its pid on stderr
+//   --ignore-sigterm       survive SIGTERM (the shutdown ladder must escalate to SIGKILL)
+//   --tool-count N         add tools t0..t(N-1); --page-size N splits tools/list into pages
+//   --list-changed         add the tool add_tool, which adds a tool and sends notifications/tools/list_changed
+//   --hang-initialize      never answer initialize
+//   --stdout-garbage       print a non-JSON line on stdout before anything else
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+var options = Options.Parse(args);
+if (options.ExitAtStart is { } code)
+{
+    Console.Error.WriteLine($"testserver: exiting at start with code {code} as asked");
+    return code;
+}
+PosixSignalRegistration? ignoreTerm = null;
+if (options.IgnoreSigterm)
+{
+    ignoreTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+    {
+        ctx.Cancel = true;
+        Console.Error.WriteLine("testserver: ignoring SIGTERM");
+    });
+}
+if (options.Grandchild)
+{
+    var sleeper = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+    Console.Error.WriteLine($"testserver: grandchild pid {sleeper.Id}");
+}
+Console.Error.WriteLine($"testserver: started pid {Environment.ProcessId}");
+var server = new TestServer(options);
+var exitCode = await server.RunAsync();
+GC.KeepAlive(ignoreTerm);
+return exitCode;
+
+internal sealed record Options
+{
+    public int? ExitAtStart { get; init; }
+    public int? CrashAfter { get; init; }
+    public bool Grandchild { get; init; }
+    public bool IgnoreSigterm { get; init; }
+    public int ToolCount { get; init; }
+    public int PageSize { get; init; }
+    public bool ListChanged { get; init; }
+    public bool HangInitialize { get; init; }
+    public bool StdoutGarbage { get; init; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            o = args[i] switch
+            {
+                "--exit-at-start" => o with { ExitAtStart = int.Parse(args[++i]) },
+                "--crash-after" => o with { CrashAfter = int.Parse(args[++i]) },
+                "--grandchild" => o with { Grandchild = true },
+                "--ignore-sigterm" => o with { IgnoreSigterm = true },
+                "--tool-count" => o with { ToolCount = int.Parse(args[++i]) },
+                "--page-size" => o with { PageSize = int.Parse(args[++i]) },
+                "--list-changed" => o with { ListChanged = true },
+                "--hang-initialize" => o with { HangInitialize = true },
+                "--stdout-garbage" => o with { StdoutGarbage = true },
+                _ => throw new ArgumentException($"unknown switch {args[i]}"),
+            };
+        }
+        return o;
+    }
+}
+
+internal sealed class TestServer(Options options)
+{
+    private readonly Stream _stdout = Console.OpenStandardOutput();
+    private readonly object _writeLock = new();
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new();
+    private readonly List<JsonObject> _extraTools = [];
+    private int _calls;
+
+    public async Task<int> RunAsync()
+    {
+        if (options.StdoutGarbage)
+        {
+            WriteLine(Encoding.UTF8.GetBytes("this is not json"));
+        }
+        using var stdin = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
+        while (await stdin.ReadLineAsync() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            var message = JsonNode.Parse(line)!.AsObject();
+            var method = (string?)message["method"];
+            var id = message["id"]?.DeepClone();
+            if (method is null)
+            {
+                continue; // a response to something we never ask
+            }
+            if (id is null)
+            {
+                HandleNotification(method, message["params"] as JsonObject);
+                continue;
+            }
+            _ = Task.Run(() => HandleRequestAsync(method, id, message["params"] as JsonObject));
+        }
+        Console.Error.WriteLine("testserver: stdin closed, exiting");
+        return 0;
+    }
+
+    private void HandleNotification(string method, JsonObject? prms)
+    {
+        if (method == "notifications/cancelled" && prms?["requestId"] is { } rid && _inFlight.TryGetValue(rid.ToJsonString(), out var cts))
+        {
+            Console.Error.WriteLine($"testserver: cancelled request {rid.ToJsonString()}");
+            cts.Cancel();
+        }
+    }
+
+    private async Task HandleRequestAsync(string method, JsonNode id, JsonObject? prms)
+    {
+        try
+        {
+            JsonNode? result = method switch
+            {
+                "initialize" => options.HangInitialize ? null : Initialize(prms),
+                "ping" => new JsonObject(),
+                "tools/list" => ListTools(prms),
+                "tools/call" => await CallToolAsync(id, prms),
+                _ => throw new MethodNotFound(method),
+            };
+            if (result is null)
+            {
+                return;
+            }
+            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(), ["result"] = result });
+        }
+        catch (MethodNotFound ex)
+        {
+            Send(new JsonObject
+            {
+                ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(),
+                ["error"] = new JsonObject { ["code"] = -32601, ["message"] = $"Method not found: {ex.Message}" },
+            });
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled: no response, as the spec says.
+        }
+    }
+
+    private static JsonObject Initialize(JsonObject? prms) => new()
+    {
+        ["protocolVersion"] = (string?)prms?["protocolVersion"] ?? "2025-11-25",
+        ["capabilities"] = new JsonObject { ["tools"] = new JsonObject { ["listChanged"] = true } },
+        ["serverInfo"] = new JsonObject { ["name"] = "mcproxy-testserver", ["version"] = "1.0.0" },
+    };
+
+    private JsonObject ListTools(JsonObject? prms)
+    {
+        var all = new List<JsonObject>
+        {
+            Tool("echo", "Echoes the message back", new JsonObject { ["message"] = new JsonObject { ["type"] = "string" } }),
+            Tool("slow", "Answers after ms milliseconds", new JsonObject { ["ms"] = new JsonObject { ["type"] = "integer" } }),
+            Tool("big", "Returns a text of the given size", new JsonObject { ["bytes"] = new JsonObject { ["type"] = "integer" } }),
+            Tool("crash", "Exits the server with code 7", new JsonObject()),
+            Tool("env", "Returns an environment variable", new JsonObject { ["name"] = new JsonObject { ["type"] = "string" } }),
+            Tool("pid", "Returns the server's process id", new JsonObject()),
+            RichTool(),
+        };
+        if (options.ListChanged)
+        {
+            all.Add(Tool("add_tool", "Adds a tool and sends list_changed", new JsonObject()));
+        }
+        for (var i = 0; i < options.ToolCount; i++)
+        {
+            all.Add(Tool($"t{i}", $"Generated tool {i}", new JsonObject()));
+        }
+        lock (_extraTools)
+        {
+            all.AddRange(_extraTools.Select(t => (JsonObject)t.DeepClone()));
+        }
+        var start = prms?["cursor"] is { } cursor ? int.Parse((string)cursor!) : 0;
+        var size = options.PageSize > 0 ? options.PageSize : all.Count;
+        var page = new JsonArray(all.Skip(start).Take(size).Select(t => (JsonNode)t).ToArray());
+        var result = new JsonObject { ["tools"] = page };
+        if (start + size < all.Count)
+        {
+            result["nextCursor"] = (start + size).ToString();
+        }
+        return result;
+    }
+
+    private static JsonObject Tool(string name, string description, JsonObject properties) => new()
+    {
+        ["name"] = name,
+        ["description"] = description,
+        ["inputSchema"] = new JsonObject { ["type"] = "object", ["properties"] = properties },
+    };
+
+    /// <summary>A tool with every optional field of the 2025-11-25 schema, plus fields no schema knows.</summary>
+    private static JsonObject RichTool() => JsonNode.Parse("""
+        {"name":"rich","title":"Rich tool","description":"Has every optional field",
+         "inputSchema":{"type":"object","properties":{"q":{"type":"string","description":"query"}},"required":["q"]},
+         "outputSchema":{"type":"object","properties":{"answer":{"type":"number"}}},
+         "annotations":{"title":"Rich","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},
+         "icons":[{"src":"data:image/png;base64,iVBORw0KGgo=","mimeType":"image/png","sizes":["16x16"]}],
+         "execution":{"taskSupport":"optional"},
+         "_meta":{"vendor/key":{"nested":[1,2,3]}},
+         "x-unknown-field":{"kept":true}}
+        """)!.AsObject();
+
+    private async Task<JsonNode?> CallToolAsync(JsonNode id, JsonObject? prms)
+    {
+        var count = Interlocked.Increment(ref _calls);
+        if (options.CrashAfter is { } limit && count > limit)
+        {
+            Console.Error.WriteLine($"testserver: crashing on call {count} as asked");
+            Environment.Exit(3);
+        }
+        var name = (string?)prms?["name"];
+        var arguments = prms?["arguments"] as JsonObject ?? new JsonObject();
+        switch (name)
+        {
+            case "echo":
+                return Text((string?)arguments["message"] ?? "");
+            case "slow":
+            {
+                var key = id.ToJsonString();
+                using var cts = new CancellationTokenSource();
+                _inFlight[key] = cts;
+                try
+                {
+                    await Task.Delay((int?)arguments["ms"] ?? 1000, cts.Token);
+                }
+                finally
+                {
+                    _inFlight.TryRemove(key, out _);
+                }
+                return Text("slow done");
+            }
+            case "big":
+                return Text(new string('x', (int?)arguments["bytes"] ?? 1_000_000));
+            case "crash":
+                Console.Error.WriteLine("testserver: crash tool called, exiting with code 7");
+                Environment.Exit(7);
+                return null;
+            case "env":
+                return Text(Environment.GetEnvironmentVariable((string?)arguments["name"] ?? "") ?? "(unset)");
+            case "pid":
+                return Text(Environment.ProcessId.ToString());
+            case "rich":
+                return JsonNode.Parse("""
+                    {"content":[{"type":"text","text":"rich answer","annotations":{"audience":["user"],"priority":0.5}},
+                                {"type":"image","data":"iVBORw0KGgo=","mimeType":"image/png"},
+                                {"type":"audio","data":"UklGRg==","mimeType":"audio/wav"},
+                                {"type":"resource_link","uri":"file:///tmp/x.txt","name":"x.txt","mimeType":"text/plain"},
+                                {"type":"resource","resource":{"uri":"file:///tmp/y.txt","mimeType":"text/plain","text":"embedded"}}],
+                     "structuredContent":{"answer":42},
+                     "isError":false,
+                     "_meta":{"vendor/trace":"abc"},
+                     "x-extra":[1,{"deep":null}]}
+                    """);
+            case "add_tool" when options.ListChanged:
+                lock (_extraTools)
+                {
+                    _extraTools.Add(Tool($"added_{_extraTools.Count}", "Added at runtime", new JsonObject()));
+                }
+                Send(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/tools/list_changed" });
+                return Text("added");
+            default:
+                return new JsonObject
+                {
+                    ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = $"unknown tool {name}" }),
+                    ["isError"] = true,
+                };
+        }
+    }
+
+    private static JsonObject Text(string text) => new()
+    {
+        ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }),
+    };
+
+    private void Send(JsonObject message) => WriteLine(Encoding.UTF8.GetBytes(message.ToJsonString()));
+
+    private void WriteLine(byte[] bytes)
+    {
+        lock (_writeLock)
+        {
+            _stdout.Write(bytes);
+            _stdout.Write("\n"u8);
+            _stdout.Flush();
+        }
+    }
+
+    private sealed class MethodNotFound(string method) : Exception(method);
+}
