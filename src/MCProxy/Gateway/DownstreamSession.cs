@@ -36,7 +36,8 @@ internal abstract class DownstreamSession
     /// <summary>Attaches the SSE stream that carries messages to this client; false when one is attached already.</summary>
     public bool TryAttachStream(out ChannelReader<byte[]> reader)
     {
-        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+        // Not SingleReader: only the multi-reader unbounded channel can report Count, which bounds a stalled client.
+        var channel = Channel.CreateUnbounded<byte[]>();
         if (Interlocked.CompareExchange(ref _stream, channel, null) is not null)
         {
             reader = null!;

@@ -1,0 +1,172 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using MCProxy.Configuration;
+using MCProxy.Health;
+using MCProxy.Hosting;
+using MCProxy.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+
+namespace MCProxy.FunctionalTests.Infrastructure;
+
+/// <summary>
+/// A real gateway on real Kestrel (127.0.0.1, port 0) with real child processes, plus clients for it.
+/// Restart backoff is shortened so crash tests run in well under a second; everything else is the product's.
+/// </summary>
+internal sealed class GatewayFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _dir;
+
+    private GatewayFixture(WebApplication app, string dir, LogCollector logs)
+    {
+        _app = app;
+        _dir = dir;
+        Logs = logs;
+        BaseUrl = app.Urls.First().TrimEnd('/');
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string BaseUrl { get; }
+
+    public HttpClient Http { get; }
+
+    public LogCollector Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ServerRegistry Servers => Services.GetRequiredService<ServerRegistry>();
+
+    public static readonly SupervisorOptions FastRestarts = new()
+    {
+        Backoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200)],
+    };
+
+    public static async Task<GatewayFixture> StartAsync(string configJson, SupervisorOptions? supervisor = null,
+        IReadOnlyDictionary<string, string>? processEnv = null)
+    {
+        var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
+        var configPath = Path.Combine(dir, "mcp-servers.json");
+        await File.WriteAllTextAsync(configPath, configJson);
+        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, KeepAliveInterval = TimeSpan.FromSeconds(15) };
+        var environment = processEnv is null
+            ? EnvironmentSource.FromProcess(options.ResolvedEnvFile)
+            : new EnvironmentSource(processEnv, EnvironmentSource.ReadDotEnv(options.ResolvedEnvFile));
+        var loaded = ConfigLoader.Load(configJson, environment, options.Separator);
+        Assert.True(loaded.IsValid, string.Join("\n", loaded.FileErrors));
+        var logs = new LogCollector();
+        var app = GatewayHost.Build(options, loaded.Config!, services =>
+        {
+            services.AddSingleton(supervisor ?? FastRestarts);
+            services.AddSingleton<ILoggerProvider>(logs);
+        });
+        await app.StartAsync();
+        var fixture = new GatewayFixture(app, dir, logs);
+        await app.Services.GetRequiredService<GatewayReadiness>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
+        return fixture;
+    }
+
+    public ServerStatus Status(string server) =>
+        Servers.TryGet(server, out var entry) && entry.Supervisor is { } s ? s.Status : throw new InvalidOperationException(server);
+
+    /// <summary>Waits (event-driven, bounded) until <paramref name="condition"/> holds.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, double seconds = 20)
+    {
+        var changed = new SemaphoreSlim(0);
+        void OnChanged() => changed.Release();
+        Servers.Changed += OnChanged;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            while (!condition())
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    Assert.Fail($"timed out waiting for: {what}");
+                }
+                await changed.WaitAsync(left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250));
+            }
+        }
+        finally
+        {
+            Servers.Changed -= OnChanged;
+        }
+    }
+
+    public Task<McpClient> ConnectStreamableAsync(Action<McpClientOptions>? configure = null) =>
+        ConnectAsync(HttpTransportMode.StreamableHttp, "/mcp", configure);
+
+    public Task<McpClient> ConnectSseAsync(Action<McpClientOptions>? configure = null) =>
+        ConnectAsync(HttpTransportMode.Sse, "/sse", configure);
+
+    private async Task<McpClient> ConnectAsync(HttpTransportMode mode, string path, Action<McpClientOptions>? configure)
+    {
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(BaseUrl + path),
+            TransportMode = mode,
+        });
+        var options = new McpClientOptions { ProtocolVersion = "2025-11-25" };
+        if (mode == HttpTransportMode.Sse)
+        {
+            options.ProtocolVersion = "2024-11-05";
+        }
+        configure?.Invoke(options);
+        return await McpClient.CreateAsync(transport, options);
+    }
+
+    /// <summary>POSTs raw text to a path, as curl would.</summary>
+    public async Task<(int Status, string? ContentType, string Body)> PostAsync(string path, string body,
+        string? accept = null, IDictionary<string, string>? headers = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+        foreach (var (k, v) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(k, v);
+        }
+        using var response = await Http.SendAsync(request);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>One JSON-RPC call through the plain POST /sse door; returns the parsed response object.</summary>
+    public async Task<JsonObject> RpcAsync(string method, JsonObject? prms = null, object? id = null)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = JsonValue.Create(id ?? 1), ["method"] = method };
+        if (prms is not null)
+        {
+            message["params"] = prms;
+        }
+        var (status, type, body) = await PostAsync("/sse", message.ToJsonString());
+        Assert.Equal(200, status);
+        Assert.Equal("application/json", type);
+        return JsonNode.Parse(body)!.AsObject();
+    }
+
+    public async Task<JsonObject> HealthAsync() => JsonNode.Parse(await Http.GetStringAsync("/health"))!.AsObject();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+}

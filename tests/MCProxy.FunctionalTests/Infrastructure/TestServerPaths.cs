@@ -1,0 +1,20 @@
+namespace MCProxy.FunctionalTests.Infrastructure;
+
+/// <summary>Where the built test server and gateway live, next to this test assembly's build output.</summary>
+internal static class TestServerPaths
+{
+    // tests/MCProxy.FunctionalTests/bin/<Configuration>/net10.0/ → tests/
+    private static readonly DirectoryInfo OutputDir = new(AppContext.BaseDirectory.TrimEnd('/'));
+    private static readonly string Configuration = OutputDir.Parent!.Name;
+    private static readonly string TestsDir = OutputDir.Parent!.Parent!.Parent!.Parent!.FullName;
+
+    public static string TestServerDll { get; } =
+        Path.Combine(TestsDir, "MCProxy.TestServer", "bin", Configuration, "net10.0", "MCProxy.TestServer.dll");
+
+    /// <summary>The gateway's own build output (copied beside the tests by the project reference).</summary>
+    public static string GatewayDll { get; } = Path.Combine(AppContext.BaseDirectory, "MCProxy.dll");
+
+    public static string DotnetHost { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host
+        ? host
+        : "dotnet";
+}
