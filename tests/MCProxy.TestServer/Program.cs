@@ -109,7 +109,10 @@ internal sealed class TestServer(Options options)
                 HandleNotification(method, message["params"] as JsonObject);
                 continue;
             }
-            _ = Task.Run(() => HandleRequestAsync(method, id, message["params"] as JsonObject));
+            // Registered before the handler runs, so a cancel that arrives right behind the request finds it.
+            var cts = new CancellationTokenSource();
+            _inFlight[id.ToJsonString()] = cts;
+            _ = Task.Run(() => HandleRequestAsync(method, id, message["params"] as JsonObject, cts.Token));
         }
         Console.Error.WriteLine("testserver: stdin closed, exiting");
         return 0;
@@ -124,7 +127,7 @@ internal sealed class TestServer(Options options)
         }
     }
 
-    private async Task HandleRequestAsync(string method, JsonNode id, JsonObject? prms)
+    private async Task HandleRequestAsync(string method, JsonNode id, JsonObject? prms, CancellationToken ct)
     {
         try
         {
@@ -133,7 +136,7 @@ internal sealed class TestServer(Options options)
                 "initialize" => options.HangInitialize ? null : Initialize(prms),
                 "ping" => new JsonObject(),
                 "tools/list" => ListTools(prms),
-                "tools/call" => await CallToolAsync(id, prms),
+                "tools/call" => await CallToolAsync(prms, ct),
                 _ => throw new MethodNotFound(method),
             };
             if (result is null)
@@ -153,6 +156,10 @@ internal sealed class TestServer(Options options)
         catch (OperationCanceledException)
         {
             // Cancelled: no response, as the spec says.
+        }
+        finally
+        {
+            _inFlight.TryRemove(id.ToJsonString(), out _);
         }
     }
 
@@ -217,7 +224,7 @@ internal sealed class TestServer(Options options)
          "x-unknown-field":{"kept":true}}
         """)!.AsObject();
 
-    private async Task<JsonNode?> CallToolAsync(JsonNode id, JsonObject? prms)
+    private async Task<JsonNode?> CallToolAsync(JsonObject? prms, CancellationToken ct)
     {
         var count = Interlocked.Increment(ref _calls);
         if (options.CrashAfter is { } limit && count > limit)
@@ -232,20 +239,8 @@ internal sealed class TestServer(Options options)
             case "echo":
                 return Text((string?)arguments["message"] ?? "");
             case "slow":
-            {
-                var key = id.ToJsonString();
-                using var cts = new CancellationTokenSource();
-                _inFlight[key] = cts;
-                try
-                {
-                    await Task.Delay((int?)arguments["ms"] ?? 1000, cts.Token);
-                }
-                finally
-                {
-                    _inFlight.TryRemove(key, out _);
-                }
+                await Task.Delay((int?)arguments["ms"] ?? 1000, ct);
                 return Text("slow done");
-            }
             case "big":
                 return Text(new string('x', (int?)arguments["bytes"] ?? 1_000_000));
             case "crash":
