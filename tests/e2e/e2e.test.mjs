@@ -1,0 +1,137 @@
+// End-to-end: the gateway (Release build) on the repository's own mcp-servers.example.json, fronting the real
+// npm servers (everything, memory, filesystem), driven by the official TypeScript SDK client over Streamable HTTP
+// and legacy SSE, and by plain fetch as curl would. Run from this folder: `npm test` (after `npm ci`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const gatewayDll = process.env.MCPROXY_DLL ?? path.join(repo, 'src/MCProxy/bin/Release/net10.0/MCProxy.dll');
+const dataDir = mkdtempSync(path.join(tmpdir(), 'mcproxy-e2e-'));
+let gateway;
+let baseUrl;
+let output = '';
+
+before(async () => {
+  // cwd = this folder, so the example config's `npx -y <pkg>` finds the packages npm ci installed here.
+  gateway = spawn('dotnet', [gatewayDll, '--log', '--config', path.join(repo, 'mcp-servers.example.json'), '--port', '0'], {
+    cwd: here,
+    env: { ...process.env, MCPROXY_DATA_DIR: dataDir, MEMORY_FILE_PATH: path.join(dataDir, 'memory.jsonl') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const listening = new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const m = /Now listening on: (http:\/\/\S+)/.exec(output);
+      if (m) resolve(m[1]);
+    };
+    gateway.stdout.on('data', onData);
+    gateway.stderr.on('data', (chunk) => { output += chunk; });
+    gateway.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+  baseUrl = await listening;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const health = await (await fetch(`${baseUrl}/health`)).json();
+    if (health.ready) {
+      assert.deepEqual(health.servers.map((s) => [s.name, s.state]),
+        [['everything', 'ready'], ['memory', 'ready'], ['filesystem', 'ready']], JSON.stringify(health));
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`not ready in time:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+});
+
+after(async () => {
+  if (gateway && gateway.exitCode === null) {
+    const exited = new Promise((r) => gateway.on('exit', r));
+    gateway.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function connect(kind) {
+  const client = new Client({ name: 'mcproxy-e2e', version: '1.0.0' });
+  const transport = kind === 'sse'
+    ? new SSEClientTransport(new URL(`${baseUrl}/sse`))
+    : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`));
+  await client.connect(transport);
+  return client;
+}
+
+for (const kind of ['streamable', 'sse']) {
+  test(`${kind}: lists every server's tools with prefixes`, async () => {
+    const client = await connect(kind);
+    try {
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const expected of ['everything__echo', 'memory__read_graph', 'filesystem__list_allowed_directories', 'mcproxy__status']) {
+        assert.ok(names.includes(expected), `${expected} missing from ${names.join(', ')}`);
+      }
+      const echo = tools.find((t) => t.name === 'everything__echo');
+      assert.equal(echo.inputSchema.type, 'object');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test(`${kind}: calls reach the right real server`, async () => {
+    const client = await connect(kind);
+    try {
+      const echo = await client.callTool({ name: 'everything__echo', arguments: { message: `hi over ${kind}` } });
+      assert.match(echo.content[0].text, new RegExp(`hi over ${kind}`));
+      await client.callTool({
+        name: 'memory__create_entities',
+        arguments: { entities: [{ name: `e2e-${kind}`, entityType: 'test', observations: ['relayed'] }] },
+      });
+      const graph = await client.callTool({ name: 'memory__read_graph', arguments: {} });
+      assert.match(JSON.stringify(graph), new RegExp(`e2e-${kind}`));
+      const dirs = await client.callTool({ name: 'filesystem__list_allowed_directories', arguments: {} });
+      assert.match(dirs.content[0].text, /mcproxy-e2e-/);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+test('curl path: POST /sse answers tools/list and tools/call as application/json', async () => {
+  const list = await fetch(`${baseUrl}/sse`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  assert.equal(list.status, 200);
+  assert.match(list.headers.get('content-type'), /^application\/json/);
+  const listed = await list.json();
+  assert.ok(listed.result.tools.some((t) => t.name === 'memory__read_graph'));
+  const call = await fetch(`${baseUrl}/sse`, {
+    method: 'POST',
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'curl' } } }),
+  });
+  const called = await call.json();
+  assert.equal(called.id, 2);
+  assert.match(called.result.content[0].text, /curl/);
+});
+
+test('SIGTERM stops the gateway and every npm child', async () => {
+  const health = await (await fetch(`${baseUrl}/health`)).json();
+  const pids = health.servers.map((s) => s.pid);
+  const exited = new Promise((r) => gateway.on('exit', (code) => r(code)));
+  gateway.kill('SIGTERM');
+  const started = Date.now();
+  assert.equal(await exited, 0);
+  assert.ok(Date.now() - started < 6000, `shutdown took ${Date.now() - started} ms`);
+  for (const pid of pids) {
+    assert.throws(() => process.kill(-pid, 0), /ESRCH/, `process group ${pid} outlived the gateway`);
+  }
+});
