@@ -19,7 +19,8 @@ if (options is null)
     return 2;
 }
 
-var loaded = ConfigFile.Read(options);
+var texts = ConfigFile.ReadTexts(options);
+var loaded = ConfigFile.Parse(texts, options);
 if (!loaded.IsValid)
 {
     Console.Error.WriteLine($"mcproxy: {Path.GetFullPath(options.ConfigPath)} is not usable:");
@@ -32,7 +33,7 @@ if (!loaded.IsValid)
 
 try
 {
-    var app = GatewayHost.Build(options, loaded.Config!);
+    var app = GatewayHost.Build(options, new InitialConfig(loaded.Config!, texts.Fingerprint));
     await app.RunAsync();
     return 0;
 }

@@ -5,31 +5,55 @@ namespace MCProxy.Configuration;
 /// <summary>Reads the config file and its .env from disk: the I/O edge in front of the pure <see cref="ConfigLoader"/>.</summary>
 internal static class ConfigFile
 {
-    public static ConfigLoadResult Read(GatewayOptions options)
+    /// <summary>The raw texts of one read. <see cref="Fingerprint"/> changes exactly when either file's content does.</summary>
+    internal sealed record Texts(string? Config, string? ConfigError, string? DotEnv, string? DotEnvError)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(options.ConfigPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        public string Fingerprint => $"{Config ?? "\u0001" + ConfigError}\u0000{DotEnv ?? "\u0001" + DotEnvError}";
+    }
+
+    public static Texts ReadTexts(GatewayOptions options)
+    {
+        var (config, configError) = TryRead(options.ConfigPath);
+        var (dotEnv, dotEnvError) = File.Exists(options.ResolvedEnvFile) ? TryRead(options.ResolvedEnvFile) : (null, null);
+        return new Texts(config, configError, dotEnv, dotEnvError);
+    }
+
+    public static ConfigLoadResult Parse(Texts texts, GatewayOptions options)
+    {
+        if (texts.Config is null)
         {
             return ConfigLoadResult.Rejected([new ConfigError(null, options.ConfigPath,
-                $"cannot read the file ({ex.Message}); pass --config PATH to a server list")]);
+                $"cannot read the file ({texts.ConfigError}); pass --config PATH to a server list")]);
         }
-        if (string.IsNullOrWhiteSpace(text))
+        if (string.IsNullOrWhiteSpace(texts.Config))
         {
             return ConfigLoadResult.Rejected([new ConfigError(null, options.ConfigPath, "the file is empty")]);
+        }
+        if (texts.DotEnvError is not null)
+        {
+            return ConfigLoadResult.Rejected([new ConfigError(null, options.ResolvedEnvFile, $"cannot read the .env file: {texts.DotEnvError}")]);
         }
         EnvironmentSource environment;
         try
         {
-            environment = EnvironmentSource.FromProcess(options.ResolvedEnvFile);
+            environment = EnvironmentSource.FromProcessAndText(texts.DotEnv);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {
             return ConfigLoadResult.Rejected([new ConfigError(null, options.ResolvedEnvFile, $"cannot read the .env file: {ex.Message}")]);
         }
-        return ConfigLoader.Load(text, environment, options.Separator);
+        return ConfigLoader.Load(texts.Config, environment, options.Separator);
+    }
+
+    private static (string? Text, string? Error) TryRead(string path)
+    {
+        try
+        {
+            return (File.ReadAllText(path), null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, ex.Message);
+        }
     }
 }

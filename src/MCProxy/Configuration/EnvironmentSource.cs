@@ -15,30 +15,38 @@ internal sealed class EnvironmentSource
         _dotEnv = dotEnv;
     }
 
-    public static EnvironmentSource FromProcess(string? dotEnvPath)
+    public static EnvironmentSource FromProcess(string? dotEnvPath) =>
+        new(ProcessEnvironment(), dotEnvPath is not null && File.Exists(dotEnvPath) ? ParseDotEnv(File.ReadAllText(dotEnvPath)) : Empty);
+
+    /// <summary>The process environment plus .env text already read (so one read serves fingerprint and parse).</summary>
+    public static EnvironmentSource FromProcessAndText(string? dotEnvText) =>
+        new(ProcessEnvironment(), dotEnvText is null ? Empty : ParseDotEnv(dotEnvText));
+
+    /// <summary>Parses a .env file with DotNetEnv without touching the process environment.</summary>
+    public static IReadOnlyDictionary<string, string> ReadDotEnv(string? path) =>
+        path is not null && File.Exists(path) ? ParseDotEnv(File.ReadAllText(path)) : Empty;
+
+    public static IReadOnlyDictionary<string, string> ParseDotEnv(string text)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var options = new DotNetEnv.LoadOptions(setEnvVars: false, clobberExistingVars: false, onlyExactPath: true);
+        foreach (var kv in DotNetEnv.Env.LoadContents(text, options))
+        {
+            result[kv.Key] = kv.Value;
+        }
+        return result;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+
+    private static Dictionary<string, string> ProcessEnvironment()
     {
         var process = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
             process[(string)e.Key] = (string?)e.Value ?? "";
         }
-        return new EnvironmentSource(process, ReadDotEnv(dotEnvPath));
-    }
-
-    /// <summary>Parses a .env file with DotNetEnv without touching the process environment.</summary>
-    public static IReadOnlyDictionary<string, string> ReadDotEnv(string? path)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (path is null || !File.Exists(path))
-        {
-            return result;
-        }
-        var options = new DotNetEnv.LoadOptions(setEnvVars: false, clobberExistingVars: false, onlyExactPath: true);
-        foreach (var kv in DotNetEnv.Env.Load(path, options))
-        {
-            result[kv.Key] = kv.Value;
-        }
-        return result;
+        return process;
     }
 
     public string? Lookup(string name) =>

@@ -11,7 +11,7 @@ namespace MCProxy.Hosting;
 /// <summary>Builds the web host: Kestrel on --host/--port, console logging, the pipeline's services and endpoints.</summary>
 internal static class GatewayHost
 {
-    public static WebApplication Build(GatewayOptions options, GatewayConfig config, Action<IServiceCollection>? configure = null)
+    public static WebApplication Build(GatewayOptions options, InitialConfig initial, Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -52,7 +52,7 @@ internal static class GatewayHost
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        builder.Services.AddMcProxy(options, config);
+        builder.Services.AddMcProxy(options, initial);
         configure?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapMcProxy();

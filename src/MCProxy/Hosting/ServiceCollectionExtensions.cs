@@ -12,14 +12,14 @@ namespace MCProxy.Hosting;
 /// <summary>DI wiring of the whole pipeline (rule 15).</summary>
 internal static class ServiceCollectionExtensions
 {
-    public static IServiceCollection AddMcProxy(this IServiceCollection services, GatewayOptions options, GatewayConfig initialConfig)
+    public static IServiceCollection AddMcProxy(this IServiceCollection services, GatewayOptions options, InitialConfig initial)
     {
         services.AddSingleton(options);
         services.AddSingleton(new GatewaySeparator(options.Separator));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new SupervisorOptions());
         services.AddSingleton(sp => new ConfigState(Path.GetFullPath(options.ConfigPath), sp.GetRequiredService<TimeProvider>().GetUtcNow()));
-        services.AddSingleton(new InitialConfig(initialConfig));
+        services.AddSingleton(initial);
         services.AddSingleton<ServerRegistry>();
         services.AddSingleton<SupervisorFactory>();
         services.AddSingleton<BuiltInTools>();
@@ -30,10 +30,11 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());
-        services.AddHostedService<GatewayService>();
+        services.AddSingleton<ReconcileLoop>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         return services;
     }
 }
 
-/// <summary>The config read (and validated) before the host was built.</summary>
-internal sealed record InitialConfig(GatewayConfig Config);
+/// <summary>The config read (and validated) before the host was built, with the fingerprint of the files it came from.</summary>
+internal sealed record InitialConfig(GatewayConfig Config, string Fingerprint);

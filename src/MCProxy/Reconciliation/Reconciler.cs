@@ -16,17 +16,25 @@ internal sealed partial class Reconciler
     private readonly SupervisorFactory _factory;
     private readonly ILogger<Reconciler> _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly TimeProvider _time;
 
-    public Reconciler(ServerRegistry registry, CatalogPublisher catalog, SupervisorFactory factory, ILogger<Reconciler> logger)
+    public Reconciler(ServerRegistry registry, CatalogPublisher catalog, SupervisorFactory factory, TimeProvider time, ILogger<Reconciler> logger)
     {
+        _time = time;
         _registry = registry;
         _catalog = catalog;
         _factory = factory;
         _logger = logger;
     }
 
+    /// <summary>Servers a reload starts get this long to finish their first start before clients are notified anyway.</summary>
+    public static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Brings the running set in line with <paramref name="config"/>.</summary>
-    public async Task<ReconcilePlan> ApplyAsync(GatewayConfig config, CancellationToken ct = default)
+    /// <param name="settle">Hold the catalogue until the servers this reconcile starts have finished their first start
+    /// (bounded by <see cref="SettleTimeout"/>), so a restart that keeps the same tools notifies nobody and an add
+    /// notifies once, with the new tools already listed. The initial start does not settle: tools appear as servers come up.</param>
+    public async Task<ReconcilePlan> ApplyAsync(GatewayConfig config, bool settle, CancellationToken ct = default)
     {
         await _applyLock.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -46,9 +54,13 @@ internal sealed partial class Reconciler
                 {
                     _registry.Remove(name);
                 }
+                var started = new List<Task>();
                 foreach (var definition in plan.Add.Concat(plan.Restart))
                 {
-                    Start(definition, order[definition.Name]);
+                    if (Start(definition, order[definition.Name]) is { } supervisor)
+                    {
+                        started.Add(supervisor.FirstAttempt);
+                    }
                 }
                 foreach (var definition in plan.InvalidKept)
                 {
@@ -64,6 +76,10 @@ internal sealed partial class Reconciler
                         entry.PendingErrors = null;
                         entry.Order = order[name];
                     }
+                }
+                if (settle && started.Count > 0)
+                {
+                    await Task.WhenAny(Task.WhenAll(started), Task.Delay(SettleTimeout, _time, ct)).ConfigureAwait(false);
                 }
             }
             foreach (var definition in config.Servers.Where(d => !d.IsValid))
@@ -96,16 +112,17 @@ internal sealed partial class Reconciler
         }
     }
 
-    private void Start(ServerDefinition definition, int order)
+    private ServerSupervisor? Start(ServerDefinition definition, int order)
     {
         if (definition.Config is not { Enabled: true } config)
         {
             _registry.Set(new ServerEntry(definition, order, null));
-            return;
+            return null;
         }
         var supervisor = _factory.Create(config);
         _registry.Set(new ServerEntry(definition, order, supervisor));
         supervisor.Start();
+        return supervisor;
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "reload: {Summary}")]

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MCProxy.Configuration;
 using MCProxy.Health;
 using MCProxy.Hosting;
+using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,12 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    public string ConfigPath => Path.Combine(_dir, "mcp-servers.json");
+
+    public string Folder => _dir;
+
+    public ReconcileLoop Loop => Services.GetRequiredService<ReconcileLoop>();
+
     public HttpClient Http { get; }
 
     public LogCollector Logs { get; }
@@ -46,11 +53,15 @@ internal sealed class GatewayFixture : IAsyncDisposable
     };
 
     public static async Task<GatewayFixture> StartAsync(string configJson, SupervisorOptions? supervisor = null,
-        IReadOnlyDictionary<string, string>? processEnv = null)
+        IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null)
     {
         var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
         var configPath = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(configPath, configJson);
+        if (dotEnv is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, ".env"), dotEnv);
+        }
         var options = new GatewayOptions { ConfigPath = configPath, Port = 0, KeepAliveInterval = TimeSpan.FromSeconds(15) };
         var environment = processEnv is null
             ? EnvironmentSource.FromProcess(options.ResolvedEnvFile)
@@ -58,7 +69,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
         var loaded = ConfigLoader.Load(configJson, environment, options.Separator);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.FileErrors));
         var logs = new LogCollector();
-        var app = GatewayHost.Build(options, loaded.Config!, services =>
+        var initial = new InitialConfig(loaded.Config!, ConfigFile.ReadTexts(options).Fingerprint);
+        var app = GatewayHost.Build(options, initial, services =>
         {
             services.AddSingleton(supervisor ?? FastRestarts);
             services.AddSingleton<ILoggerProvider>(logs);
@@ -68,6 +80,26 @@ internal sealed class GatewayFixture : IAsyncDisposable
         await app.Services.GetRequiredService<GatewayReadiness>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
         return fixture;
     }
+
+    /// <summary>Runs <paramref name="edit"/> (which changes files on disk) and waits for the reload it causes.</summary>
+    public async Task<ReloadOutcome> ReloadAfterAsync(Func<Task> edit, double seconds = 20)
+    {
+        var outcome = new TaskCompletionSource<ReloadOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnReloaded(ReloadOutcome o) => outcome.TrySetResult(o);
+        Loop.Reloaded += OnReloaded;
+        try
+        {
+            await edit();
+            return await outcome.Task.WaitAsync(TimeSpan.FromSeconds(seconds));
+        }
+        finally
+        {
+            Loop.Reloaded -= OnReloaded;
+        }
+    }
+
+    /// <summary>Writes the config in place and waits for the reload.</summary>
+    public Task<ReloadOutcome> WriteConfigAsync(string json) => ReloadAfterAsync(() => File.WriteAllTextAsync(ConfigPath, json));
 
     public ServerStatus Status(string server) =>
         Servers.TryGet(server, out var entry) && entry.Supervisor is { } s ? s.Status : throw new InvalidOperationException(server);
