@@ -23,5 +23,5 @@ internal static class TestServers
     }
 
     public static string Config(params JsonObject[] entries) =>
-        new JsonObject { ["servers"] = new JsonArray(entries.Select(e => (JsonNode)e).ToArray()) }.ToJsonString();
+        new JsonObject { ["servers"] = new JsonArray(entries.Select(e => e.DeepClone()).ToArray()) }.ToJsonString();
 }

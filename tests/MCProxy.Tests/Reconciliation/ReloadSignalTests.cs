@@ -1,0 +1,78 @@
+using MCProxy.Reconciliation;
+using MCProxy.Tests.Infrastructure;
+
+namespace MCProxy.Tests.Reconciliation;
+
+public class ReloadSignalTests
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(200);
+
+    private static async Task UntilArmed(FakeTimeProvider time, int count = 1)
+    {
+        for (var i = 0; i < 500 && time.ArmedTimers < count; i++)
+        {
+            await Task.Delay(2);
+        }
+        Assert.True(time.ArmedTimers >= count, "the signal never started waiting on the clock");
+    }
+
+    [Fact]
+    public async Task FileEvents_WaitForAQuietPeriodBeforeProceeding()
+    {
+        var time = new FakeTimeProvider();
+        var signal = new ReloadSignal(time, Quiet, TimeSpan.FromSeconds(2));
+        signal.FileEvent();
+        var wait = signal.WaitAsync(CancellationToken.None);
+        await UntilArmed(time);
+        time.Advance(TimeSpan.FromMilliseconds(150));
+        signal.FileEvent();                       // a burst continues: the quiet period starts over
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        await UntilArmed(time);
+        Assert.False(wait.IsCompleted);
+        time.Advance(Quiet);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task ManyEventsInABurst_ProduceOneWake()
+    {
+        var time = new FakeTimeProvider();
+        var signal = new ReloadSignal(time, Quiet, TimeSpan.FromSeconds(2));
+        for (var i = 0; i < 10; i++)
+        {
+            signal.FileEvent();
+        }
+        var first = signal.WaitAsync(CancellationToken.None);
+        await UntilArmed(time);
+        time.Advance(Quiet);
+        Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(5)));
+        var second = signal.WaitAsync(CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(second.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ContinuousEvents_AreCappedByMaxDelay()
+    {
+        var time = new FakeTimeProvider();
+        var signal = new ReloadSignal(time, Quiet, TimeSpan.FromSeconds(1));
+        signal.FileEvent();
+        var wait = signal.WaitAsync(CancellationToken.None);
+        for (var i = 0; i < 10 && !wait.IsCompleted; i++)
+        {
+            await UntilArmed(time);
+            signal.FileEvent();
+            time.Advance(Quiet);
+            await Task.Delay(5);
+        }
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Poll_ProceedsAtOnceWithoutDebounce()
+    {
+        var signal = new ReloadSignal(new FakeTimeProvider(), Quiet, TimeSpan.FromSeconds(2));
+        signal.Poll();
+        Assert.False(await signal.WaitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+}
