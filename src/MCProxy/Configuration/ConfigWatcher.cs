@@ -14,10 +14,14 @@ internal sealed partial class ConfigWatcher : IDisposable
     private readonly ITimer _poll;
     private readonly ILogger _logger;
 
-    public ConfigWatcher(IEnumerable<string> files, TimeSpan pollInterval, TimeProvider time, ILogger logger,
-        Action onFileEvent, Action onPoll)
+    /// <param name="onFileEvent">Something in a watched folder changed; the content may still be being written.</param>
+    /// <param name="onReplaced">A watched file (or a ConfigMap "..data" link) was renamed into place: its content is final.</param>
+    /// <param name="onPoll">The poll interval elapsed.</param>
+    public ConfigWatcher(IReadOnlyList<string> files, TimeSpan pollInterval, TimeProvider time, ILogger logger,
+        Action onFileEvent, Action onReplaced, Action onPoll)
     {
         _logger = logger;
+        var names = files.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         foreach (var directory in files.Select(f => Path.GetDirectoryName(Path.GetFullPath(f))!).Distinct(StringComparer.Ordinal))
         {
             if (!Directory.Exists(directory))
@@ -39,7 +43,18 @@ internal sealed partial class ConfigWatcher : IDisposable
                 watcher.Changed += changed;
                 watcher.Created += changed;
                 watcher.Deleted += changed;
-                watcher.Renamed += (_, _) => onFileEvent();
+                // NOTE 2: a rename onto the file is an atomic save (vim, sed -i, kubelet's swap): no need to wait for quiet.
+                watcher.Renamed += (_, e) =>
+                {
+                    if (names.Contains(e.Name) || e.Name == "..data")
+                    {
+                        onReplaced();
+                    }
+                    else
+                    {
+                        onFileEvent();
+                    }
+                };
                 watcher.Error += (_, e) =>
                 {
                     LogWatcherError(_logger, directory, e.GetException().Message);

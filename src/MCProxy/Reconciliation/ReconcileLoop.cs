@@ -28,7 +28,7 @@ internal sealed partial class ReconcileLoop(
     TimeProvider time,
     ILogger<ReconcileLoop> logger) : BackgroundService
 {
-    public static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(150);
 
     private string _lastFingerprint = initial.Fingerprint;
     private long _reloads;
@@ -55,7 +55,7 @@ internal sealed partial class ReconcileLoop(
             }
             var signal = new ReloadSignal(time, Debounce, TimeSpan.FromSeconds(2));
             using var watcher = new ConfigWatcher([options.ConfigPath, options.ResolvedEnvFile],
-                TimeSpan.FromSeconds(options.ReloadIntervalSeconds), time, logger, signal.FileEvent, signal.Poll);
+                TimeSpan.FromSeconds(options.ReloadIntervalSeconds), time, logger, signal.FileEvent, signal.Replaced, signal.Poll);
             using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true; // SIGHUP means "reload", not "exit"

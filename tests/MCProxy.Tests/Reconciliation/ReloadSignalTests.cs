@@ -75,4 +75,13 @@ public class ReloadSignalTests
         signal.Poll();
         Assert.False(await signal.WaitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public async Task Replaced_ProceedsAtOnceEvenDuringABurst()
+    {
+        var signal = new ReloadSignal(new FakeTimeProvider(), Quiet, TimeSpan.FromSeconds(2));
+        signal.FileEvent();
+        signal.Replaced();
+        Assert.True(await signal.WaitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)));
+    }
 }

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace MCProxy.Bench;
+
+/// <summary>The gateway (Release build) as a separate process on a free loopback port, with its config in a temp folder.</summary>
+internal sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private GatewayProcess(Process process, string baseUrl, string configPath, double startMs)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+        ConfigPath = configPath;
+        StartToReadyMs = startMs;
+    }
+
+    public string BaseUrl { get; }
+    public string ConfigPath { get; }
+    public double StartToReadyMs { get; }
+    public int Pid => _process.Id;
+
+    public static async Task<GatewayProcess> StartAsync(HttpClient http, string configJson, string workDir)
+    {
+        var dir = Directory.CreateTempSubdirectory("mcproxy-bench-").FullName;
+        var config = Path.Combine(dir, "mcp-servers.json");
+        await File.WriteAllTextAsync(config, configJson);
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Paths.GatewayDll, "--config", config, "--port", port.ToString() },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workDir,
+        };
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var stopwatch = Stopwatch.StartNew();
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var url = $"http://127.0.0.1:{port}";
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"gateway exited with {process.ExitCode}");
+            try
+            {
+                using var doc = JsonDocument.Parse(await http.GetStringAsync(url + "/health"));
+                if (doc.RootElement.GetProperty("ready").GetBoolean()) break;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("gateway not ready");
+            await Task.Delay(2);
+        }
+        return new GatewayProcess(process, url, config, stopwatch.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Resident set size of the gateway process alone (children are separate processes).</summary>
+    public double RssMiB()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+            }
+        }
+        return double.NaN;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            if (!_process.WaitForExit(10_000)) _process.Kill(true);
+        }
+        await Task.CompletedTask;
+        _process.Dispose();
+        Directory.Delete(Path.GetDirectoryName(ConfigPath)!, true);
+    }
+}

@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace MCProxy.Bench;
+
+/// <summary>A lean client for one gateway door: raw HTTP/1.1 keep-alive, one JSON parse per reply.</summary>
+internal interface IDoorClient : IAsyncDisposable
+{
+    Task<JsonElement> CallAsync(string method, string paramsJson);
+}
+
+internal static class Http
+{
+    public static HttpClient Create() => new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        MaxConnectionsPerServer = 256,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    }) { Timeout = TimeSpan.FromSeconds(60) };
+}
+
+/// <summary>POST /sse: one request in, application/json out.</summary>
+internal sealed class PlainJsonClient(HttpClient http, string baseUrl) : IDoorClient
+{
+    private long _id;
+
+    public async Task<JsonElement> CallAsync(string method, string paramsJson)
+    {
+        var id = Interlocked.Increment(ref _id);
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
+        content.Headers.ContentType = new("application/json");
+        using var response = await http.PostAsync(baseUrl + "/sse", content);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
+        return doc.RootElement.Clone();
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Streamable HTTP /mcp with a session.</summary>
+internal sealed class StreamableClient : IDoorClient
+{
+    private readonly HttpClient _http;
+    private readonly string _url;
+    private string _session = "";
+    private long _id;
+
+    private StreamableClient(HttpClient http, string baseUrl)
+    {
+        _http = http;
+        _url = baseUrl + "/mcp";
+    }
+
+    public static async Task<StreamableClient> ConnectAsync(HttpClient http, string baseUrl)
+    {
+        var client = new StreamableClient(http, baseUrl);
+        using var init = client.Request("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}""");
+        using var response = await http.SendAsync(init);
+        client._session = response.Headers.GetValues("Mcp-Session-Id").First();
+        using var done = client.Request("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        (await http.SendAsync(done)).Dispose();
+        return client;
+    }
+
+    private HttpRequestMessage Request(string body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        if (_session.Length > 0)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        }
+        return request;
+    }
+
+    public async Task<JsonElement> CallAsync(string method, string paramsJson)
+    {
+        var id = Interlocked.Increment(ref _id);
+        using var request = Request($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}");
+        using var response = await _http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        {
+            var text = Encoding.UTF8.GetString(bytes);
+            var data = text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
+            bytes = Encoding.UTF8.GetBytes(data);
+        }
+        using var doc = JsonDocument.Parse(bytes);
+        if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
+        return doc.RootElement.Clone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, _url);
+        delete.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
+        (await _http.SendAsync(delete)).Dispose();
+    }
+}
+
+/// <summary>Legacy SSE: GET /sse holds the stream, POST /messages carries requests, replies come back as events.</summary>
+internal sealed class LegacySseClient : IDoorClient
+{
+    private readonly HttpClient _http;
+    private readonly HttpResponseMessage _stream;
+    private readonly string _endpoint;
+    private readonly Dictionary<long, TaskCompletionSource<JsonElement>> _pending = [];
+    private readonly Task _reader;
+    private long _id;
+
+    private LegacySseClient(HttpClient http, HttpResponseMessage stream, string endpoint, StreamReader reader)
+    {
+        _http = http;
+        _stream = stream;
+        _endpoint = endpoint;
+        _reader = Task.Run(() => ReadLoop(reader));
+    }
+
+    public static async Task<LegacySseClient> ConnectAsync(HttpClient http, string baseUrl)
+    {
+        var stream = await http.GetAsync(baseUrl + "/sse", HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        await reader.ReadLineAsync();
+        var endpoint = baseUrl + (await reader.ReadLineAsync())!["data: ".Length..];
+        return new LegacySseClient(http, stream, endpoint, reader);
+    }
+
+    private async Task ReadLoop(StreamReader reader)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
+                using var doc = JsonDocument.Parse(line.AsMemory(6));
+                if (!doc.RootElement.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.Number) continue;
+                TaskCompletionSource<JsonElement>? tcs;
+                lock (_pending) _pending.Remove(idElement.GetInt64(), out tcs);
+                tcs?.TrySetResult(doc.RootElement.Clone());
+            }
+        }
+        catch (Exception)
+        {
+            // Stream closed at dispose.
+        }
+    }
+
+    public async Task<JsonElement> CallAsync(string method, string paramsJson)
+    {
+        var id = Interlocked.Increment(ref _id);
+        var tcs = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_pending) _pending[id] = tcs;
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
+        content.Headers.ContentType = new("application/json");
+        using var response = await _http.PostAsync(_endpoint, content);
+        if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"POST /messages: {response.StatusCode}");
+        return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stream.Dispose();
+        await _reader;
+    }
+}

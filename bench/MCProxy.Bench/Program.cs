@@ -1,0 +1,279 @@
+// MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
+// Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick]
+// Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MCProxy.Bench;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var quick = args.Contains("--quick");
+var calls = quick ? 1000 : 5000;
+var warmup = quick ? 200 : 1000;
+var http = Http.Create();
+var total = Stopwatch.StartNew();
+var everything = File.Exists(Paths.EverythingJs);
+var workDir = Paths.Root;
+Console.WriteLine($"MCProxy bench — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
+Console.WriteLine($"gateway: {Paths.GatewayDll} ({Paths.Configuration})");
+
+string Entry(string name, string extra = "") =>
+    $"{{\"name\":\"{name}\",\"command\":\"dotnet\",\"args\":[\"{Paths.TestServerDll}\"{extra}]}}";
+string EverythingEntry(string name) =>
+    $"{{\"name\":\"{name}\",\"command\":\"node\",\"args\":[\"{Paths.EverythingJs}\",\"stdio\"]}}";
+string Config(params string[] entries) => $"{{\"servers\":[{string.Join(",", entries)}]}}";
+
+var failures = 0;
+string EchoParams(string tool, string message) => $"{{\"name\":\"{tool}\",\"arguments\":{{\"message\":\"{message}\"}}}}";
+void Check(JsonElement reply, string message)
+{
+    var text = reply.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString();
+    if (text is null || !text.Contains(message, StringComparison.Ordinal))
+    {
+        Interlocked.Increment(ref failures);
+        throw new InvalidOperationException($"wrong reply: expected {message}, got {text}");
+    }
+}
+static string Message(long n) => $"m{n:D15}";   // 16 bytes, unique per call
+
+async Task<Stats> MeasureAsync(Func<string, Task<JsonElement>> call, int count)
+{
+    for (var i = 0; i < warmup; i++) Check(await call(Message(i)), Message(i));
+    var samples = new List<double>(count);
+    for (var i = 0; i < count; i++)
+    {
+        var m = Message(1_000_000 + i);
+        var t = Stopwatch.GetTimestamp();
+        var reply = await call(m);
+        samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        Check(reply, m);
+    }
+    return Stats.Of(samples);
+}
+
+// ---------------------------------------------------------------- latency
+Console.WriteLine();
+Console.WriteLine($"## added latency of tools/call echo (16-byte message), {calls} sequential calls after {warmup} warm-up");
+Console.WriteLine($"{"child / path",-34} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"+p50 ms",8} {"ratio",6}");
+var latencyRows = new List<(string Child, string Door, Stats Stats, Stats Direct)>();
+var children = new List<(string Label, string Tool, string Entry, string[] DirectCommand)>
+{
+    ("testserver (C#)", "t__echo", Entry("t"), ["dotnet", Paths.TestServerDll]),
+};
+if (everything) children.Add(("server-everything (node)", "t__echo", EverythingEntry("t"), ["node", Paths.EverythingJs, "stdio"]));
+foreach (var (label, tool, entry, direct) in children)
+{
+    Stats directStats;
+    await using (var stdio = await StdioClient.StartAsync(direct[0], direct[1..]))
+    {
+        directStats = await MeasureAsync(m => stdio.CallAsync("tools/call", EchoParams("echo", m)), calls);
+    }
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(entry), workDir);
+    var plain = new PlainJsonClient(http, gateway.BaseUrl);
+    await using var streamable = await StreamableClient.ConnectAsync(http, gateway.BaseUrl);
+    await using var sse = await LegacySseClient.ConnectAsync(http, gateway.BaseUrl);
+    Print(label, "direct stdio", directStats, directStats);
+    foreach (var (door, client) in new (string, IDoorClient)[] { ("POST /sse (plain JSON)", plain), ("legacy SSE /sse", sse), ("Streamable HTTP /mcp", streamable) })
+    {
+        var stats = await MeasureAsync(m => client.CallAsync("tools/call", EchoParams(tool, m)), calls);
+        Print(label, door, stats, directStats);
+        latencyRows.Add((label, door, stats, directStats));
+    }
+}
+
+void Print(string child, string door, Stats s, Stats direct) =>
+    Console.WriteLine($"{child + " " + door,-34} {s.P50,8:F3} {s.P90,8:F3} {s.P99,8:F3} {s.P50 - direct.P50,8:F3} {s.P50 / direct.P50,6:F2}");
+
+// ---------------------------------------------------------------- throughput
+Console.WriteLine();
+var perLevel = quick ? 4000 : 20000;
+Console.WriteLine($"## throughput: tools/call echo on the C# test server, {perLevel} calls per level");
+Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s",16} {"gateway/direct",15} {"errors",7}");
+var throughputRows = new List<(int C, double Direct, double Gateway)>();
+{
+    await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
+    foreach (var c in new[] { 1, 4, 16, 64 })
+    {
+        var direct = await RunConcurrentAsync(c, perLevel, (_, m) => stdio.CallAsync("tools/call", EchoParams("echo", m)));
+        var clients = Enumerable.Range(0, c).Select(_ => new PlainJsonClient(http, gateway.BaseUrl)).ToArray();
+        var through = await RunConcurrentAsync(c, perLevel, (w, m) => clients[w].CallAsync("tools/call", EchoParams("t__echo", m)));
+        throughputRows.Add((c, direct.Rate, through.Rate));
+        Console.WriteLine($"{c,-12} {direct.Rate,15:F0} {through.Rate,16:F0} {through.Rate / direct.Rate,15:P0} {direct.Errors + through.Errors,7}");
+    }
+}
+
+async Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int count, Func<int, string, Task<JsonElement>> call)
+{
+    var next = -1L;
+    var errors = 0;
+    var sw = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+    {
+        long n;
+        while ((n = Interlocked.Increment(ref next)) < count)
+        {
+            var m = Message(5_000_000 + n);
+            try
+            {
+                Check(await call(worker, m), m);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref errors);
+            }
+        }
+    })));
+    return (count / sw.Elapsed.TotalSeconds, errors);
+}
+
+// ---------------------------------------------------------------- memory
+Console.WriteLine();
+var loadCalls = quick ? 10_000 : 100_000;
+Console.WriteLine($"## gateway RSS (MiB, gateway process only): idle after start, then after each of 3 loads of {loadCalls} calls (c=16)");
+Console.WriteLine($"{"children",-9} {"idle",7} {"load 1",7} {"load 2",7} {"load 3",7}");
+var memoryRows = new List<(int N, double Idle, double[] After)>();
+foreach (var n in new[] { 1, 3, 10 })
+{
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Enumerable.Range(0, n).Select(i => Entry($"s{i}")).ToArray()), workDir);
+    await Task.Delay(2000);
+    var idle = gateway.RssMiB();
+    var after = new double[3];
+    var clients = Enumerable.Range(0, 16).Select(_ => new PlainJsonClient(http, gateway.BaseUrl)).ToArray();
+    for (var round = 0; round < 3; round++)
+    {
+        var result = await RunConcurrentAsync(16, n == 10 || !quick ? loadCalls : loadCalls / 2,
+            (w, m) => clients[w].CallAsync("tools/call", EchoParams($"s{w % n}__echo", m)));
+        if (result.Errors > 0) failures += result.Errors;
+        await Task.Delay(1000);
+        after[round] = gateway.RssMiB();
+    }
+    memoryRows.Add((n, idle, after));
+    Console.WriteLine($"{n,-9} {idle,7:F1} {after[0],7:F1} {after[1],7:F1} {after[2],7:F1}");
+}
+
+// ---------------------------------------------------------------- start-up
+Console.WriteLine();
+var starts = new List<double>();
+for (var i = 0; i < 5; i++)
+{
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(), workDir);
+    starts.Add(gateway.StartToReadyMs);
+}
+starts.Sort();
+Console.WriteLine($"## start-up, 0 children: process start → /health ready: median {starts[2]:F0} ms (min {starts[0]:F0}, max {starts[^1]:F0}; includes the dotnet host start)");
+
+// ---------------------------------------------------------------- reload and recovery
+Console.WriteLine();
+Console.WriteLine("## reload: config saved → the new server's tools listed (ms), minus the child's own start (spawn + initialize + tools/list)");
+Console.WriteLine($"{"child, save style",-38} {"total",8} {"child start",12} {"gateway overhead",17}");
+var reloadRows = new List<(string Child, double Total, double Child_, double Overhead)>();
+foreach (var (label, _, _, direct) in children)
+{
+    var entryFor = label.StartsWith("testserver") ? (Func<string, string>)(n => Entry(n)) : EverythingEntry;
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("base")), workDir);
+    var plain = new PlainJsonClient(http, gateway.BaseUrl);
+    foreach (var atomic in new[] { true, false })
+    {
+        var totals = new List<double>();
+        var childStarts = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await using (var c = await StdioClient.StartAsync(direct[0], direct[1..]))
+            {
+                await c.CallAsync("tools/list", "{}");
+                childStarts.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            var name = $"added{i}";
+            var saved = Stopwatch.StartNew();
+            await SaveAsync(gateway.ConfigPath, Config(Entry("base"), entryFor(name)), atomic);
+            while (true)
+            {
+                var list = await plain.CallAsync("tools/list", "{}");
+                if (list.GetProperty("result").GetProperty("tools").EnumerateArray().Any(t => t.GetProperty("name").GetString() == $"{name}__echo")) break;
+                if (saved.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("new server never listed");
+                await Task.Delay(1);
+            }
+            totals.Add(saved.Elapsed.TotalMilliseconds);
+            await SaveAsync(gateway.ConfigPath, Config(Entry("base")), atomic);
+            await Task.Delay(1500);
+        }
+        totals.Sort();
+        childStarts.Sort();
+        var row = ($"{label}, {(atomic ? "rename-save" : "in-place")}", totals[2], childStarts[2], totals[2] - childStarts[2]);
+        reloadRows.Add(row);
+        Console.WriteLine($"{row.Item1,-38} {row.Item2,8:F0} {row.Item3,12:F0} {row.Item4,17:F0}   (medians of 5)");
+    }
+}
+
+static async Task SaveAsync(string path, string text, bool atomic)
+{
+    if (!atomic)
+    {
+        await File.WriteAllTextAsync(path, text);
+        return;
+    }
+    var temp = path + ".tmp";
+    await File.WriteAllTextAsync(temp, text);
+    File.Move(temp, path, overwrite: true);
+}
+
+{
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("a"), Entry("b")), workDir);
+    var before = await HealthPidsAsync(gateway);
+    await using var sse = await LegacySseClient.ConnectAsync(http, gateway.BaseUrl);
+    var notifications = 0;
+    using (var stream = await http.GetAsync(gateway.BaseUrl + "/sse", HttpCompletionOption.ResponseHeadersRead))
+    {
+        var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var counting = Task.Run(async () =>
+        {
+            try
+            {
+                while (await reader.ReadLineAsync() is { } line)
+                    if (line.Contains("list_changed")) Interlocked.Increment(ref notifications);
+            }
+            catch (Exception) { }
+        });
+        var text = await File.ReadAllTextAsync(gateway.ConfigPath);
+        await File.WriteAllTextAsync(gateway.ConfigPath, text.Replace(",", ",\n   ") + "\n");
+        await Task.Delay(2500);
+        var after = await HealthPidsAsync(gateway);
+        var restarts = before.Zip(after).Count(p => p.First != p.Second);
+        Console.WriteLine($"## no-op save (whitespace only): {restarts} restarts, {notifications} list_changed notifications");
+    }
+
+    var victim = before[0];
+    var killed = Stopwatch.StartNew();
+    Process.Start("kill", ["-KILL", victim.ToString()])!.WaitForExit();
+    var client = new PlainJsonClient(http, gateway.BaseUrl);
+    while (true)
+    {
+        var reply = await client.CallAsync("tools/call", EchoParams("a__echo", "recovered"));
+        if (reply.TryGetProperty("result", out var r) && !(r.TryGetProperty("isError", out var e) && e.GetBoolean())) break;
+        if (killed.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("never recovered");
+        await Task.Delay(5);
+    }
+    Console.WriteLine($"## recovery: child SIGKILL → its tools answer again: {killed.Elapsed.TotalMilliseconds:F0} ms (includes the 1 s restart backoff)");
+}
+
+async Task<int[]> HealthPidsAsync(GatewayProcess gateway)
+{
+    using var doc = JsonDocument.Parse(await http.GetStringAsync(gateway.BaseUrl + "/health"));
+    return doc.RootElement.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("pid").GetInt32()).ToArray();
+}
+
+// ---------------------------------------------------------------- summary
+Console.WriteLine();
+var plainRow = latencyRows.First(r => r.Door.StartsWith("POST"));
+var mcpRow = latencyRows.First(r => r.Door.StartsWith("Streamable"));
+var c4 = throughputRows.First(r => r.C == 4);
+var mem10 = memoryRows.First(r => r.N == 10);
+Console.WriteLine(
+    $"summary: +p50 plain {plainRow.Stats.P50 - plainRow.Direct.P50:F3} ms, /mcp {mcpRow.Stats.P50 - mcpRow.Direct.P50:F3} ms, " +
+    $"ratio {plainRow.Stats.P50 / plainRow.Direct.P50:F2}; c=4 throughput {c4.Gateway / c4.Direct:P0} of direct; " +
+    $"RSS idle {memoryRows[0].Idle:F0} MiB, 10 children after load {mem10.After.Max():F0} MiB; start {starts[2]:F0} ms; " +
+    $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); errors {failures}; took {total.Elapsed.TotalSeconds:F0} s");
+return failures == 0 ? 0 : 1;
