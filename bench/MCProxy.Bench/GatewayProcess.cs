@@ -31,12 +31,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Paths.GatewayDll, "--config", config, "--port", port.ToString() },
+            ArgumentList = { Paths.GatewayDll, "--log", "--log-level", "warning", "--config", config, "--port", port.ToString() },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workDir,
         };
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };

@@ -2,7 +2,14 @@ using MCProxy.Configuration;
 using MCProxy.Hosting;
 using MCProxy.Upstreams;
 
-var options = CommandLine.Parse(args, out var error, out var help, out var version);
+// Settings: appsettings.json ("MCProxy" section) < MCPROXY_* environment < command-line flags.
+var appSettings = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+    .Build().GetSection("MCProxy");
+var defaults = CommandLine.ApplySettings(new GatewayOptions(), key => appSettings[key], out var error);
+defaults = defaults is null ? null : CommandLine.ApplySettings(defaults, key => Environment.GetEnvironmentVariable("MCPROXY_" + key), out error);
+bool help = false, version = false;
+var options = defaults is null ? null : CommandLine.Parse(args, defaults, out error, out help, out version);
 if (help)
 {
     Console.WriteLine(CommandLine.Usage);

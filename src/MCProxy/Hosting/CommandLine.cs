@@ -1,4 +1,6 @@
 using System.Globalization;
+using MCProxy.Hosting.Logging;
+using Serilog.Events;
 
 namespace MCProxy.Hosting;
 
@@ -13,7 +15,11 @@ internal static class CommandLine
           --config PATH            server list (default: config/mcp-servers.json)
           --host HOST              address to listen on (default: 127.0.0.1; 0.0.0.0 for all)
           --port PORT              port to listen on (default: 12010)
-          --log                    log to stdout (default: stdout until syslog output lands)
+          --log                    log to stdout instead of syslog
+          --log-level LEVEL        debug, information (default), warning, error
+          --syslog-target URI      unix:///dev/log (default), udp://host:514, tcp://host:601
+          --syslog-facility NAME   daemon (default), local0 … local7, user …
+          --syslog-format FORMAT   rfc5424 (default) or rfc3164
           --no-reload              do not watch the config file for changes
           --reload-interval SECS   poll interval of the config watcher (default: 1.0)
           --separator TEXT         between server and tool in exposed names (default: __)
@@ -23,14 +29,44 @@ internal static class CommandLine
 
         Endpoints: /mcp (Streamable HTTP), GET /sse + POST /messages (legacy SSE),
                    POST /sse (plain JSON-RPC), GET /health.
+        Environment (and appsettings.json "MCProxy" keys): MCPROXY_LOG=1, MCPROXY_LOG_LEVEL,
+        MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT; flags win.
         """;
 
     /// <summary>Parses <paramref name="args"/>; returns null with an error, or sets help/version.</summary>
-    public static GatewayOptions? Parse(string[] args, out string? error, out bool help, out bool version)
+    public static GatewayOptions? Parse(string[] args, out string? error, out bool help, out bool version) =>
+        Parse(args, new GatewayOptions(), out error, out help, out version);
+
+    /// <summary>Applies logging settings given as key/value (environment or appsettings.json); null with an error.</summary>
+    public static GatewayOptions? ApplySettings(GatewayOptions options, Func<string, string?> setting, out string? error)
+    {
+        error = null;
+        if (setting("LOG") is { Length: > 0 } log)
+        {
+            options = options with { LogToStdout = log is "1" or "true" or "stdout" };
+        }
+        foreach (var (key, flag) in new[] { ("LOG_LEVEL", "--log-level"), ("SYSLOG_TARGET", "--syslog-target"),
+                     ("SYSLOG_FACILITY", "--syslog-facility"), ("SYSLOG_FORMAT", "--syslog-format") })
+        {
+            if (setting(key) is { Length: > 0 } value)
+            {
+                var next = Parse([flag, value], options, out error, out _, out _);
+                if (next is null)
+                {
+                    error = $"MCPROXY_{key}: {error}";
+                    return null;
+                }
+                options = next;
+            }
+        }
+        return options;
+    }
+
+    public static GatewayOptions? Parse(string[] args, GatewayOptions defaults, out string? error, out bool help, out bool version)
     {
         error = null;
         help = version = false;
-        var options = new GatewayOptions();
+        var options = defaults;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -98,6 +134,40 @@ internal static class CommandLine
                         return null;
                     }
                     options = options with { Separator = separator };
+                    break;
+                case "--log-level":
+                    if (!Enum.TryParse<LogEventLevel>(Value() switch { "debug" => "Debug", "info" => "Information", "trace" => "Verbose", var v => v },
+                            ignoreCase: true, out var level))
+                    {
+                        error = "--log-level needs debug, information, warning or error";
+                        return null;
+                    }
+                    options = options with { LogLevel = level };
+                    break;
+                case "--syslog-target":
+                    var target = Value();
+                    if (target is null || !Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("unix" or "udp" or "tcp"))
+                    {
+                        error = "--syslog-target needs unix:///path, udp://host:port or tcp://host:port";
+                        return null;
+                    }
+                    options = options with { Syslog = options.Syslog with { Target = target } };
+                    break;
+                case "--syslog-facility":
+                    if (SyslogOptions.ParseFacility(Value() ?? "") is not { } facility)
+                    {
+                        error = "--syslog-facility needs a facility name (daemon, user, local0 … local7) or 0–23";
+                        return null;
+                    }
+                    options = options with { Syslog = options.Syslog with { Facility = facility } };
+                    break;
+                case "--syslog-format":
+                    switch (Value()?.ToLowerInvariant())
+                    {
+                        case "rfc5424": options = options with { Syslog = options.Syslog with { Format = SyslogFormat.Rfc5424 } }; break;
+                        case "rfc3164": options = options with { Syslog = options.Syslog with { Format = SyslogFormat.Rfc3164 } }; break;
+                        default: error = "--syslog-format needs rfc5424 or rfc3164"; return null;
+                    }
                     break;
                 default:
                     error = $"unknown option '{args[i]}' (see --help)";

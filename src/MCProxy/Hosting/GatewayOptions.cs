@@ -1,4 +1,6 @@
 using MCProxy.Aggregation;
+using MCProxy.Hosting.Logging;
+using Serilog.Events;
 
 namespace MCProxy.Hosting;
 
@@ -19,6 +21,8 @@ internal sealed record GatewayOptions
     public long MaxBodyBytes { get; init; } = 4 * 1024 * 1024;
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+    public LogEventLevel LogLevel { get; init; } = LogEventLevel.Information;
+    public SyslogOptions Syslog { get; init; } = new();
 
     public string ResolvedEnvFile => EnvFile ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ConfigPath)) ?? ".", ".env");
 }

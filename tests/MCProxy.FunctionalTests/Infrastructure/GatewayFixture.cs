@@ -62,7 +62,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         {
             await File.WriteAllTextAsync(Path.Combine(dir, ".env"), dotEnv);
         }
-        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, KeepAliveInterval = TimeSpan.FromSeconds(15) };
+        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, LogToStdout = true };
         var environment = processEnv is null
             ? EnvironmentSource.FromProcess(options.ResolvedEnvFile)
             : new EnvironmentSource(processEnv, EnvironmentSource.ReadDotEnv(options.ResolvedEnvFile));
