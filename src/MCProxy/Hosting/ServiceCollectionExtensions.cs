@@ -2,6 +2,7 @@ using MCProxy.Aggregation;
 using MCProxy.Configuration;
 using MCProxy.Gateway;
 using MCProxy.Health;
+using MCProxy.Hosting.Systemd;
 using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,9 @@ internal static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
+        services.TryAddSingleton(_ => WatchdogInterval.FromEnvironment());
+        services.AddHostedService<SystemdNotifyService>();
         return services;
     }
 }

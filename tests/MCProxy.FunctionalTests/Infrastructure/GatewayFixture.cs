@@ -53,7 +53,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
     };
 
     public static async Task<GatewayFixture> StartAsync(string configJson, SupervisorOptions? supervisor = null,
-        IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null)
+        IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null, Action<IServiceCollection>? configure = null)
     {
         var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
         var configPath = Path.Combine(dir, "mcp-servers.json");
@@ -74,6 +74,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         {
             services.AddSingleton(supervisor ?? FastRestarts);
             services.AddSingleton<ILoggerProvider>(logs);
+            configure?.Invoke(services);
         });
         await app.StartAsync();
         var fixture = new GatewayFixture(app, dir, logs);
@@ -186,6 +187,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
     }
 
     public async Task<JsonObject> HealthAsync() => JsonNode.Parse(await Http.GetStringAsync("/health"))!.AsObject();
+
+    /// <summary>Stops the host (as SIGTERM would) without disposing it.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,99 @@
+using MCProxy.Health;
+using MCProxy.Reconciliation;
+using MCProxy.Supervision;
+using Microsoft.Extensions.Hosting;
+
+namespace MCProxy.Hosting.Systemd;
+
+/// <summary>
+/// Tells systemd how the gateway is doing: READY=1 once the first start finished, STATUS= with the servers'
+/// states, RELOADING=1 (+ MONOTONIC_USEC) around each config reload and READY=1 after, STOPPING=1 on shutdown,
+/// and WATCHDOG=1 every half WATCHDOG_USEC while the gateway's own loop runs. Does nothing without NOTIFY_SOCKET.
+/// </summary>
+internal sealed class SystemdNotifyService(
+    SystemdNotifier notifier,
+    GatewayReadiness readiness,
+    ServerRegistry servers,
+    ReconcileLoop reloads,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    WatchdogInterval watchdog) : IHostedService, IDisposable
+{
+    private ITimer? _watchdogTimer;
+    private string _lastStatus = "";
+    private int _reloading;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!notifier.IsEnabled)
+        {
+            return Task.CompletedTask;
+        }
+        _ = readiness.WhenReady.ContinueWith(_ => notifier.Notify("READY=1\nSTATUS=" + (_lastStatus = Status())),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        servers.Changed += UpdateStatus;
+        reloads.Reloading += () =>
+        {
+            Volatile.Write(ref _reloading, 1);
+            notifier.Notify($"RELOADING=1\nMONOTONIC_USEC={SystemdNotifier.MonotonicMicroseconds()}\nSTATUS=reloading configuration");
+        };
+        reloads.Reloaded += outcome =>
+        {
+            if (outcome.Applied && Interlocked.Exchange(ref _reloading, 0) == 1)
+            {
+                notifier.Notify("READY=1\nSTATUS=" + (_lastStatus = Status()));
+            }
+            else if (!outcome.Applied)
+            {
+                notifier.Notify($"STATUS={Status()}; config invalid, last good config running");
+            }
+        };
+        lifetime.ApplicationStopping.Register(() => notifier.Notify("STOPPING=1\nSTATUS=stopping"));
+        if (watchdog.Value is { } interval)
+        {
+            var half = interval / 2;
+            _watchdogTimer = time.CreateTimer(_ => notifier.Notify("WATCHDOG=1"), null, half, half);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _watchdogTimer?.Dispose();
+
+    private void UpdateStatus()
+    {
+        if (!readiness.IsReady || Volatile.Read(ref _reloading) == 1)
+        {
+            return;
+        }
+        var status = Status();
+        if (!string.Equals(Interlocked.Exchange(ref _lastStatus, status), status, StringComparison.Ordinal))
+        {
+            notifier.Notify("STATUS=" + status);
+        }
+    }
+
+    /// <summary>"5/6 servers ready, 1 failed: github".</summary>
+    private string Status()
+    {
+        var entries = servers.Entries;
+        var ready = entries.Count(e => e.State == ServerState.Ready);
+        var text = $"{ready}/{entries.Count} servers ready";
+        foreach (var group in entries.Where(e => e.State is not (ServerState.Ready or ServerState.Disabled))
+                     .GroupBy(e => e.State.ToString().ToLowerInvariant()))
+        {
+            text += $", {group.Count()} {group.Key}: {string.Join(", ", group.Select(e => e.Name))}";
+        }
+        return text;
+    }
+}
+
+/// <summary>WATCHDOG_USEC as read at start (null when systemd asked for no watchdog).</summary>
+internal sealed record WatchdogInterval(TimeSpan? Value)
+{
+    public static WatchdogInterval FromEnvironment() =>
+        new(long.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), out var usec) && usec > 0
+            ? TimeSpan.FromMicroseconds(usec)
+            : null);
+}

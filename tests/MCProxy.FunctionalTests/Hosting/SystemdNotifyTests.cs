@@ -1,0 +1,98 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+using MCProxy.FunctionalTests.Infrastructure;
+using MCProxy.Hosting.Systemd;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MCProxy.FunctionalTests.Hosting;
+
+/// <summary>The notifier against a real unix datagram socket standing in for systemd's NOTIFY_SOCKET.</summary>
+public sealed class SystemdNotifyTests : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mcproxy-notify-").FullName;
+    private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+    private readonly Channel<string> _messages = Channel.CreateUnbounded<string>();
+    private readonly Task _receiver;
+
+    public SystemdNotifyTests()
+    {
+        _socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_dir, "notify.sock")));
+        _receiver = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    var n = await _socket.ReceiveAsync(buffer);
+                    _messages.Writer.TryWrite(Encoding.UTF8.GetString(buffer, 0, n));
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // closed at dispose
+            }
+        });
+    }
+
+    private async Task<string> NextAsync(Func<string, bool> match)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var message = await _messages.Reader.ReadAsync(timeout.Token);
+            if (match(message)) return message;
+        }
+    }
+
+    [Fact]
+    public async Task Lifecycle_ReadyStatusReloadWatchdogStopping()
+    {
+        var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("a"), TestServers.Entry("bad", "--exit-at-start", "1")),
+            configure: services =>
+            {
+                services.AddSingleton(new SystemdNotifier(Path.Combine(_dir, "notify.sock")));
+                services.AddSingleton(new WatchdogInterval(TimeSpan.FromMilliseconds(200)));
+            });
+        try
+        {
+            var ready = await NextAsync(m => m.Contains("READY=1"));
+            Assert.Contains("STATUS=1/2 servers ready", ready);
+            await NextAsync(m => m == "WATCHDOG=1");
+            await NextAsync(m => m.Contains("1 failed: bad"));
+
+            await gateway.WriteConfigAsync(TestServers.Config(TestServers.Entry("a"), TestServers.Entry("b")));
+            var reloading = await NextAsync(m => m.StartsWith("RELOADING=1", StringComparison.Ordinal));
+            var usec = long.Parse(reloading.Split('\n').Single(l => l.StartsWith("MONOTONIC_USEC=", StringComparison.Ordinal))["MONOTONIC_USEC=".Length..]);
+            Assert.InRange(usec, 1, SystemdNotifier.MonotonicMicroseconds());
+            var readyAgain = await NextAsync(m => m.Contains("READY=1"));
+            Assert.Contains("STATUS=2/2 servers ready", readyAgain);
+
+            await gateway.StopAsync();
+            await NextAsync(m => m.StartsWith("STOPPING=1", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Notifier_AbstractSocketName_AndNoSocket_AreHandled()
+    {
+        using var none = new SystemdNotifier(null);
+        Assert.False(none.IsEnabled);
+        Assert.False(none.Notify("READY=1"));
+        using var abstractName = new SystemdNotifier("@mcproxy-test-" + Guid.NewGuid().ToString("N"));
+        Assert.True(abstractName.IsEnabled);
+        Assert.False(abstractName.Notify("READY=1")); // nobody listens: reported, never thrown
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        await _receiver;
+        Directory.Delete(_dir, recursive: true);
+    }
+}
