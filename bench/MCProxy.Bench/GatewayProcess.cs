@@ -36,6 +36,14 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = workDir,
         };
+        // BENCH_GATEWAY_X=V in the bench's environment becomes X=V for the gateway alone (for trying GC settings).
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (e.Key is string key && key.StartsWith("BENCH_GATEWAY_", StringComparison.Ordinal))
+            {
+                info.Environment[key["BENCH_GATEWAY_".Length..]] = (string?)e.Value;
+            }
+        }
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };

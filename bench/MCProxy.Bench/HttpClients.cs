@@ -22,23 +22,27 @@ internal static class Http
     }) { Timeout = TimeSpan.FromSeconds(60) };
 }
 
-/// <summary>POST /sse: one request in, application/json out.</summary>
+/// <summary>POST /sse: one request in, application/json out, over one raw keep-alive connection.</summary>
 internal sealed class PlainJsonClient(HttpClient http, string baseUrl) : IDoorClient
 {
+    private readonly RawHttpConnection _connection = new(new Uri(baseUrl));
     private long _id;
 
     public async Task<JsonElement> CallAsync(string method, string paramsJson)
     {
+        _ = http;
         var id = Interlocked.Increment(ref _id);
-        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
-        content.Headers.ContentType = new("application/json");
-        using var response = await http.PostAsync(baseUrl + "/sse", content);
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        var (_, _, body) = await _connection.PostAsync("/sse", Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
+        using var doc = JsonDocument.Parse(body);
         if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
         return doc.RootElement.Clone();
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>Streamable HTTP /mcp with a session.</summary>
@@ -79,13 +83,16 @@ internal sealed class StreamableClient : IDoorClient
         return request;
     }
 
+    private RawHttpConnection? _raw;
+
     public async Task<JsonElement> CallAsync(string method, string paramsJson)
     {
         var id = Interlocked.Increment(ref _id);
-        using var request = Request($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}");
-        using var response = await _http.SendAsync(request);
-        var bytes = await response.Content.ReadAsByteArrayAsync();
-        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        _raw ??= new RawHttpConnection(new Uri(_url));
+        var (_, headers, bytes) = await _raw.PostAsync("/mcp",
+            Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"),
+            $"Accept: application/json, text/event-stream\r\nMcp-Session-Id: {_session}\r\nMCP-Protocol-Version: 2025-11-25\r\n");
+        if (headers.GetValueOrDefault("content-type", "").StartsWith("text/event-stream", StringComparison.Ordinal))
         {
             var text = Encoding.UTF8.GetString(bytes);
             var data = text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
@@ -98,6 +105,7 @@ internal sealed class StreamableClient : IDoorClient
 
     public async ValueTask DisposeAsync()
     {
+        _raw?.Dispose();
         using var delete = new HttpRequestMessage(HttpMethod.Delete, _url);
         delete.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
         (await _http.SendAsync(delete)).Dispose();
@@ -156,15 +164,19 @@ internal sealed class LegacySseClient : IDoorClient
         var id = Interlocked.Increment(ref _id);
         var tcs = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_pending) _pending[id] = tcs;
-        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
-        content.Headers.ContentType = new("application/json");
-        using var response = await _http.PostAsync(_endpoint, content);
-        if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"POST /messages: {response.StatusCode}");
+        var uri = new Uri(_endpoint);
+        _raw ??= new RawHttpConnection(uri);
+        var (status, _, _) = await _raw.PostAsync(uri.PathAndQuery,
+            Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
+        if (status != 202) throw new InvalidOperationException($"POST /messages: {status}");
         return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
+    private RawHttpConnection? _raw;
+
     public async ValueTask DisposeAsync()
     {
+        _raw?.Dispose();
         _stream.Dispose();
         await _reader;
     }

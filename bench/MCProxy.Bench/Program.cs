@@ -9,6 +9,8 @@ using MCProxy.Bench;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var quick = args.Contains("--quick");
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+bool Run(string section) => only is null || only == section;
 var calls = quick ? 1000 : 5000;
 var warmup = quick ? 200 : 1000;
 var http = Http.Create();
@@ -53,15 +55,17 @@ async Task<Stats> MeasureAsync(Func<string, Task<JsonElement>> call, int count)
 }
 
 // ---------------------------------------------------------------- latency
-Console.WriteLine();
-Console.WriteLine($"## added latency of tools/call echo (16-byte message), {calls} sequential calls after {warmup} warm-up");
-Console.WriteLine($"{"child / path",-34} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"+p50 ms",8} {"ratio",6}");
 var latencyRows = new List<(string Child, string Door, Stats Stats, Stats Direct)>();
 var children = new List<(string Label, string Tool, string Entry, string[] DirectCommand)>
 {
     ("testserver (C#)", "t__echo", Entry("t"), ["dotnet", Paths.TestServerDll]),
 };
 if (everything) children.Add(("server-everything (node)", "t__echo", EverythingEntry("t"), ["node", Paths.EverythingJs, "stdio"]));
+if (Run("latency"))
+{
+Console.WriteLine();
+Console.WriteLine($"## added latency of tools/call echo (16-byte message), {calls} sequential calls after {warmup} warm-up");
+Console.WriteLine($"{"child / path",-34} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"+p50 ms",8} {"ratio",6}");
 foreach (var (label, tool, entry, direct) in children)
 {
     Stats directStats;
@@ -74,7 +78,19 @@ foreach (var (label, tool, entry, direct) in children)
     await using var streamable = await StreamableClient.ConnectAsync(http, gateway.BaseUrl);
     await using var sse = await LegacySseClient.ConnectAsync(http, gateway.BaseUrl);
     Print(label, "direct stdio", directStats, directStats);
-    foreach (var (door, client) in new (string, IDoorClient)[] { ("POST /sse (plain JSON)", plain), ("legacy SSE /sse", sse), ("Streamable HTTP /mcp", streamable) })
+    if (latencyRows.Count == 0)
+    {
+        // The HTTP round trip alone: ping is answered by the gateway without touching a child.
+        var ping = await MeasureAsync(async m => { await plain.CallAsync("ping", "{}"); return JsonDocument.Parse($"{{\"result\":{{\"content\":[{{\"text\":\"{m}\"}}]}}}}").RootElement; }, calls);
+        Print("gateway only:", "POST /sse ping", ping, directStats);
+    }
+    var doors = new (string, IDoorClient)[] { ("POST /sse (plain JSON)", plain), ("legacy SSE /sse", sse), ("Streamable HTTP /mcp", streamable) };
+    // Warm every door first, so no door is measured while the JIT is still tiering up code the others share.
+    foreach (var (_, client) in doors)
+    {
+        await MeasureAsync(m => client.CallAsync("tools/call", EchoParams(tool, m)), warmup);
+    }
+    foreach (var (door, client) in doors)
     {
         var stats = await MeasureAsync(m => client.CallAsync("tools/call", EchoParams(tool, m)), calls);
         Print(label, door, stats, directStats);
@@ -82,15 +98,19 @@ foreach (var (label, tool, entry, direct) in children)
     }
 }
 
+}
+
 void Print(string child, string door, Stats s, Stats direct) =>
     Console.WriteLine($"{child + " " + door,-34} {s.P50,8:F3} {s.P90,8:F3} {s.P99,8:F3} {s.P50 - direct.P50,8:F3} {s.P50 / direct.P50,6:F2}");
 
 // ---------------------------------------------------------------- throughput
-Console.WriteLine();
+var throughputRows = new List<(int C, double Direct, double Gateway)>();
 var perLevel = quick ? 4000 : 20000;
+if (Run("throughput"))
+{
+Console.WriteLine();
 Console.WriteLine($"## throughput: tools/call echo on the C# test server, {perLevel} calls per level");
 Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s",16} {"gateway/direct",15} {"errors",7}");
-var throughputRows = new List<(int C, double Direct, double Gateway)>();
 {
     await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
     await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
@@ -102,6 +122,8 @@ var throughputRows = new List<(int C, double Direct, double Gateway)>();
         throughputRows.Add((c, direct.Rate, through.Rate));
         Console.WriteLine($"{c,-12} {direct.Rate,15:F0} {through.Rate,16:F0} {through.Rate / direct.Rate,15:P0} {direct.Errors + through.Errors,7}");
     }
+}
+
 }
 
 async Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int count, Func<int, string, Task<JsonElement>> call)
@@ -129,11 +151,13 @@ async Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int co
 }
 
 // ---------------------------------------------------------------- memory
-Console.WriteLine();
+var memoryRows = new List<(int N, double Idle, double[] After)>();
 var loadCalls = quick ? 10_000 : 100_000;
+if (Run("memory"))
+{
+Console.WriteLine();
 Console.WriteLine($"## gateway RSS (MiB, gateway process only): idle after start, then after each of 3 loads of {loadCalls} calls (c=16)");
 Console.WriteLine($"{"children",-9} {"idle",7} {"load 1",7} {"load 2",7} {"load 3",7}");
-var memoryRows = new List<(int N, double Idle, double[] After)>();
 foreach (var n in new[] { 1, 3, 10 })
 {
     await using var gateway = await GatewayProcess.StartAsync(http, Config(Enumerable.Range(0, n).Select(i => Entry($"s{i}")).ToArray()), workDir);
@@ -153,9 +177,13 @@ foreach (var n in new[] { 1, 3, 10 })
     Console.WriteLine($"{n,-9} {idle,7:F1} {after[0],7:F1} {after[1],7:F1} {after[2],7:F1}");
 }
 
+}
+
 // ---------------------------------------------------------------- start-up
-Console.WriteLine();
 var starts = new List<double>();
+if (Run("startup"))
+{
+Console.WriteLine();
 for (var i = 0; i < 5; i++)
 {
     await using var gateway = await GatewayProcess.StartAsync(http, Config(), workDir);
@@ -163,12 +191,15 @@ for (var i = 0; i < 5; i++)
 }
 starts.Sort();
 Console.WriteLine($"## start-up, 0 children: process start → /health ready: median {starts[2]:F0} ms (min {starts[0]:F0}, max {starts[^1]:F0}; includes the dotnet host start)");
+}
 
 // ---------------------------------------------------------------- reload and recovery
+var reloadRows = new List<(string Child, double Total, double Child_, double Overhead)>();
+if (Run("reload"))
+{
 Console.WriteLine();
 Console.WriteLine("## reload: config saved → the new server's tools listed (ms), minus the child's own start (spawn + initialize + tools/list)");
 Console.WriteLine($"{"child, save style",-38} {"total",8} {"child start",12} {"gateway overhead",17}");
-var reloadRows = new List<(string Child, double Total, double Child_, double Overhead)>();
 foreach (var (label, _, _, direct) in children)
 {
     var entryFor = label.StartsWith("testserver") ? (Func<string, string>)(n => Entry(n)) : EverythingEntry;
@@ -258,6 +289,7 @@ static async Task SaveAsync(string path, string text, bool atomic)
     }
     Console.WriteLine($"## recovery: child SIGKILL → its tools answer again: {killed.Elapsed.TotalMilliseconds:F0} ms (includes the 1 s restart backoff)");
 }
+}
 
 async Task<int[]> HealthPidsAsync(GatewayProcess gateway)
 {
@@ -267,6 +299,11 @@ async Task<int[]> HealthPidsAsync(GatewayProcess gateway)
 
 // ---------------------------------------------------------------- summary
 Console.WriteLine();
+if (only is not null)
+{
+    Console.WriteLine($"errors {failures}; took {total.Elapsed.TotalSeconds:F0} s");
+    return failures == 0 ? 0 : 1;
+}
 var plainRow = latencyRows.First(r => r.Door.StartsWith("POST"));
 var mcpRow = latencyRows.First(r => r.Door.StartsWith("Streamable"));
 var c4 = throughputRows.First(r => r.C == 4);

@@ -13,7 +13,7 @@ internal sealed unsafe class ChildProcess : IDisposable
 {
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ChildProcess(int pid, Stream stdin, Stream stdout, Stream stderr)
+    private ChildProcess(int pid, SafeFileHandle stdin, Stream stdout, Stream stderr)
     {
         Pid = pid;
         Stdin = stdin;
@@ -24,7 +24,8 @@ internal sealed unsafe class ChildProcess : IDisposable
     }
 
     public int Pid { get; }
-    public Stream Stdin { get; }
+    /// <summary>The write end of the child's stdin, non-blocking: a child that stops reading cannot stall a writer.</summary>
+    public SafeFileHandle Stdin { get; }
     public Stream Stdout { get; }
     public Stream Stderr { get; }
 
@@ -105,8 +106,12 @@ internal sealed unsafe class ChildProcess : IDisposable
             close(stdinPipe[0]); stdinPipe[0] = -1;
             close(stdoutPipe[1]); stdoutPipe[1] = -1;
             close(stderrPipe[1]); stderrPipe[1] = -1;
+            if (fcntl(stdinPipe[1], F_SETFL, fcntl(stdinPipe[1], F_GETFL, 0) | O_NONBLOCK) != 0)
+            {
+                throw new IOException($"fcntl failed: errno {Marshal.GetLastPInvokeError()}");
+            }
             var child = new ChildProcess(pid,
-                Open(stdinPipe[1], FileAccess.Write),
+                new SafeFileHandle(stdinPipe[1], ownsHandle: true),
                 Open(stdoutPipe[0], FileAccess.Read),
                 Open(stderrPipe[0], FileAccess.Read));
             stdinPipe[1] = stdoutPipe[0] = stderrPipe[0] = -1;

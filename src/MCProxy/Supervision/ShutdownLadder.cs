@@ -12,14 +12,7 @@ internal static class ShutdownLadder
 {
     public static async Task RunAsync(ChildProcess child, SupervisorOptions options, TimeProvider time)
     {
-        try
-        {
-            child.Stdin.Dispose();
-        }
-        catch (IOException)
-        {
-            // Broken pipe: the child is already gone.
-        }
+        child.Stdin.Dispose(); // EOF on stdin: the stdio transport's "please exit"
         if (!await ExitsWithin(child, options.StdinGrace, time).ConfigureAwait(false))
         {
             child.SignalGroup(SIGTERM);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using MCProxy.Protocol;
@@ -9,9 +8,11 @@ namespace MCProxy.Upstreams;
 /// <summary>
 /// The JSON-RPC client side of one child over newline-delimited stdio. Requests get the gateway's own numeric ids
 /// and are correlated here; results come back as raw JSON so the relay never re-serialises them.
-/// NOTE 1: one dedicated thread reads stdout and one writes stdin. Pipe I/O is blocking on Linux; dedicated threads
-/// keep it off the thread pool, so twenty children cannot starve request handling.
-/// NOTE 2: a hung child never blocks a caller: writes are queued, and every request has a deadline.
+/// NOTE 1: one dedicated thread reads stdout (a blocking pipe read, kept off the thread pool so twenty children
+/// cannot starve request handling). Writes go straight to the non-blocking stdin pipe on the caller's thread.
+/// NOTE 2: a hung child never blocks a caller: what its pipe cannot take is queued, and every request has a deadline.
+/// NOTE 3: responses complete their waiter inline on the reader thread: the relay's continuation only frames and
+/// hands the bytes to Kestrel (async), and skipping a thread-pool hop is most of the gateway's added latency.
 /// </summary>
 internal sealed partial class UpstreamConnection : IDisposable
 {
@@ -19,19 +20,18 @@ internal sealed partial class UpstreamConnection : IDisposable
     private const long MaxQueuedBytes = 16 * 1024 * 1024;
 
     private readonly string _server;
-    private readonly Stream _stdin;
+    private readonly StdinWriter _stdin;
     private readonly Stream _stdout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonRpcMessage>> _pending = new();
-    private readonly MessageQueue _outgoing = new();
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextId;
 
-    public UpstreamConnection(string server, Stream stdin, Stream stdout, TimeProvider time, ILogger logger)
+    public UpstreamConnection(string server, Microsoft.Win32.SafeHandles.SafeFileHandle stdin, Stream stdout, TimeProvider time, ILogger logger)
     {
         _server = server;
-        _stdin = stdin;
+        _stdin = new StdinWriter(stdin) { Broken = Fail };
         _stdout = stdout;
         _time = time;
         _logger = logger;
@@ -51,7 +51,6 @@ internal sealed partial class UpstreamConnection : IDisposable
     public void Start()
     {
         new Thread(ReadLoop) { IsBackground = true, Name = $"mcp-read {_server}" }.Start();
-        new Thread(WriteLoop) { IsBackground = true, Name = $"mcp-write {_server}" }.Start();
     }
 
     /// <summary>Sends a request and waits for its response (a Response or Error message).</summary>
@@ -61,7 +60,7 @@ internal sealed partial class UpstreamConnection : IDisposable
     public async Task<JsonRpcMessage> RequestAsync(string method, ReadOnlyMemory<byte> rawParams, TimeSpan timeout, CancellationToken ct)
     {
         var id = Interlocked.Increment(ref _nextId);
-        var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tcs = new TaskCompletionSource<JsonRpcMessage>(); // completed inline by the reader (NOTE 3)
         _pending[id] = tcs;
         try
         {
@@ -94,11 +93,11 @@ internal sealed partial class UpstreamConnection : IDisposable
         {
             throw new UpstreamUnavailableException($"server '{_server}' is not connected: {_closed.Task.Result}");
         }
-        if (_outgoing.QueuedBytes > MaxQueuedBytes)
+        if (_stdin.QueuedBytes > MaxQueuedBytes)
         {
             throw new UpstreamUnavailableException($"server '{_server}' is not reading its stdin (more than 16 MiB queued)");
         }
-        if (!_outgoing.TryEnqueue(message))
+        if (!_stdin.TryWrite(message))
         {
             throw new UpstreamUnavailableException($"server '{_server}' is not connected");
         }
@@ -107,7 +106,7 @@ internal sealed partial class UpstreamConnection : IDisposable
     /// <summary>Closes the child's stdin (the polite "please exit" of the stdio transport) and fails pending requests.</summary>
     public void Close(string reason)
     {
-        _outgoing.Complete();
+        _stdin.Complete();
         Fail(reason);
     }
 
@@ -143,36 +142,6 @@ internal sealed partial class UpstreamConnection : IDisposable
             {
                 tcs.TrySetException(new UpstreamUnavailableException($"server '{_server}' went away: {reason}"));
             }
-        }
-    }
-
-    private void WriteLoop()
-    {
-        var batch = new List<byte[]>();
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
-        try
-        {
-            while (_outgoing.WaitAndDrain(batch))
-            {
-                foreach (var message in batch)
-                {
-                    buffer.Write(message);
-                    buffer.Write("\n"u8);
-                }
-                batch.Clear();
-                _stdin.Write(buffer.WrittenSpan);
-                _stdin.Flush();
-                buffer.ResetWrittenCount();
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            Fail($"stdin closed ({ex.Message})");
-        }
-        finally
-        {
-            // Closing stdin is how a stdio MCP server is asked to exit.
-            try { _stdin.Dispose(); } catch (IOException) { /* already broken */ }
         }
     }
 

@@ -1,0 +1,65 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace MCProxy.Bench;
+
+/// <summary>
+/// The leanest HTTP/1.1 client: one keep-alive socket, a hand-written request, Content-Length responses only.
+/// Used so the client's own cost does not hide the gateway's (HttpClient adds tens of microseconds per call).
+/// </summary>
+internal sealed class RawHttpConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly string _host;
+    private readonly byte[] _buffer = new byte[1 << 20];
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    public RawHttpConnection(Uri baseUrl)
+    {
+        _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _socket.Connect(baseUrl.Host, baseUrl.Port);
+        _host = baseUrl.Authority;
+    }
+
+    public async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> PostAsync(string path, byte[] body, string extraHeaders = "")
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            var head = Encoding.ASCII.GetBytes(
+                $"POST {path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n{extraHeaders}\r\n");
+            await _socket.SendAsync(new[] { new ArraySegment<byte>(head), new ArraySegment<byte>(body) });
+            var filled = 0;
+            int headerEnd;
+            while ((headerEnd = IndexOf(_buffer.AsSpan(0, filled), "\r\n\r\n"u8)) < 0)
+            {
+                filled += await Receive(filled);
+            }
+            var headerText = Encoding.ASCII.GetString(_buffer, 0, headerEnd);
+            var lines = headerText.Split("\r\n");
+            var status = int.Parse(lines[0].Split(' ')[1]);
+            var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+            var length = headers.TryGetValue("content-length", out var cl) ? int.Parse(cl) : 0;
+            var bodyStart = headerEnd + 4;
+            while (filled - bodyStart < length)
+            {
+                filled += await Receive(filled);
+            }
+            return (status, headers, _buffer.AsSpan(bodyStart, length).ToArray());
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task<int> Receive(int offset)
+    {
+        var n = await _socket.ReceiveAsync(_buffer.AsMemory(offset));
+        return n == 0 ? throw new IOException("connection closed") : n;
+    }
+
+    private static int IndexOf(ReadOnlySpan<byte> span, ReadOnlySpan<byte> value) => span.IndexOf(value);
+
+    public void Dispose() => _socket.Dispose();
+}
