@@ -55,17 +55,28 @@ public class ReloadSignalTests
     public async Task ContinuousEvents_AreCappedByMaxDelay()
     {
         var time = new FakeTimeProvider();
+        var started = time.GetUtcNow();
         var signal = new ReloadSignal(time, Quiet, TimeSpan.FromSeconds(1));
         signal.FileEvent();
         var wait = signal.WaitAsync(CancellationToken.None);
-        for (var i = 0; i < 10 && !wait.IsCompleted; i++)
+        // An event every 100 ms never leaves 200 ms of quiet: only the 1 s cap ends the wait.
+        for (var i = 0; i < 40 && !wait.IsCompleted; i++)
         {
-            await UntilArmed(time);
+            await UntilArmedOrDone(time, wait);
             signal.FileEvent();
-            time.Advance(Quiet);
-            await Task.Delay(5);
+            time.Advance(TimeSpan.FromMilliseconds(100));
         }
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        var waited = time.GetUtcNow() - started;
+        Assert.InRange(waited, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.3));
+    }
+
+    private static async Task UntilArmedOrDone(FakeTimeProvider time, Task wait)
+    {
+        for (var i = 0; i < 500 && time.ArmedTimers == 0 && !wait.IsCompleted; i++)
+        {
+            await Task.Delay(2);
+        }
     }
 
     [Fact]
