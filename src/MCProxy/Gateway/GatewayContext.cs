@@ -9,4 +9,5 @@ internal sealed record GatewayContext(
     SessionRegistry Sessions,
     GatewayOptions Options,
     TimeProvider Time,
-    IHostApplicationLifetime Lifetime);
+    IHostApplicationLifetime Lifetime,
+    OriginGuard Guard);

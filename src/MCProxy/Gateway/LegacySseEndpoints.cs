@@ -15,10 +15,10 @@ internal static class LegacySseEndpoints
 {
     public static void MapLegacySse(this IEndpointRouteBuilder app, GatewayContext gateway)
     {
-        app.MapGet("/sse", context => OpenStreamAsync(context, gateway));
-        app.MapPost("/sse", context => PlainJsonAsync(context, gateway));
-        app.MapPost("/messages", context => PostMessageAsync(context, gateway));
-        app.MapPost("/message", context => PostMessageAsync(context, gateway));
+        app.MapGet("/sse", gateway.Guard.Wrap(context => OpenStreamAsync(context, gateway)));
+        app.MapPost("/sse", gateway.Guard.Wrap(context => PlainJsonAsync(context, gateway)));
+        app.MapPost("/messages", gateway.Guard.Wrap(context => PostMessageAsync(context, gateway)));
+        app.MapPost("/message", gateway.Guard.Wrap(context => PostMessageAsync(context, gateway)));
     }
 
     private static async Task OpenStreamAsync(HttpContext context, GatewayContext gateway)

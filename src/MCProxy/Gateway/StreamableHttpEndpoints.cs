@@ -19,9 +19,9 @@ internal static class StreamableHttpEndpoints
 
     public static void MapStreamableHttp(this IEndpointRouteBuilder app, GatewayContext gateway)
     {
-        app.MapPost("/mcp", context => PostAsync(context, gateway));
-        app.MapGet("/mcp", context => GetAsync(context, gateway));
-        app.MapDelete("/mcp", context => DeleteAsync(context, gateway));
+        app.MapPost("/mcp", gateway.Guard.Wrap(context => PostAsync(context, gateway)));
+        app.MapGet("/mcp", gateway.Guard.Wrap(context => GetAsync(context, gateway)));
+        app.MapDelete("/mcp", gateway.Guard.Wrap(context => DeleteAsync(context, gateway)));
     }
 
     private static async Task PostAsync(HttpContext context, GatewayContext gateway)

@@ -24,6 +24,8 @@ internal static class CommandLine
           --reload-interval SECS   poll interval of the config watcher (default: 1.0)
           --separator TEXT         between server and tool in exposed names (default: __)
           --env-file PATH          .env file for ${VAR} (default: .env beside the config)
+          --allowed-hosts LIST     extra Host names to accept, comma-separated (DNS-rebinding protection)
+          --allowed-origins LIST   extra browser Origins to accept, comma-separated
           --help                   show this help
           --version                show the version
 
@@ -134,6 +136,12 @@ internal static class CommandLine
                         return null;
                     }
                     options = options with { Separator = separator };
+                    break;
+                case "--allowed-hosts":
+                    options = options with { AllowedHosts = (Value() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                    break;
+                case "--allowed-origins":
+                    options = options with { AllowedOrigins = (Value() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
                     break;
                 case "--log-level":
                     if (!Enum.TryParse<LogEventLevel>(Value() switch { "debug" => "Debug", "info" => "Information", "trace" => "Verbose", var v => v },

@@ -20,7 +20,8 @@ internal static class EndpointRouteBuilderExtensions
             services.GetRequiredService<SessionRegistry>(),
             services.GetRequiredService<GatewayOptions>(),
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<IHostApplicationLifetime>());
+            services.GetRequiredService<IHostApplicationLifetime>(),
+            new OriginGuard(services.GetRequiredService<GatewayOptions>()));
         app.MapStreamableHttp(gateway);
         app.MapLegacySse(gateway);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,

@@ -23,6 +23,10 @@ internal sealed record GatewayOptions
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
     public LogEventLevel LogLevel { get; init; } = LogEventLevel.Information;
     public SyslogOptions Syslog { get; init; } = new();
+    /// <summary>Extra Host names accepted besides localhost (DNS-rebinding protection).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+    /// <summary>Extra browser Origins accepted besides localhost ones.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
     public string ResolvedEnvFile => EnvFile ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ConfigPath)) ?? ".", ".env");
 }

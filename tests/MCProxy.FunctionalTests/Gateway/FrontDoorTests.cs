@@ -232,6 +232,27 @@ public sealed class FrontDoorTests : IAsyncLifetime
         Assert.Equal("""data: {"jsonrpc":"2.0","id":"p1","result":{}}""", line);
     }
 
+    [Theory]
+    [InlineData("/sse", "evil.example", null, 403)]
+    [InlineData("/mcp", "evil.example:12010", null, 403)]
+    [InlineData("/sse", null, "http://evil.example", 403)]
+    [InlineData("/mcp", null, "https://attacker.test:8443", 403)]
+    [InlineData("/sse", "localhost:12010", "http://localhost:5173", 200)]
+    [InlineData("/sse", "[::1]:12010", "http://127.0.0.1:6274", 200)]
+    public async Task DnsRebinding_ForeignHostOrOrigin_IsRefused(string path, string? host, string? origin, int expected)
+    {
+        var headers = new Dictionary<string, string>();
+        if (host is not null) headers["Host"] = host;
+        if (origin is not null) headers["Origin"] = origin;
+        var body = path == "/mcp" ? Initialize : """{"jsonrpc":"2.0","id":1,"method":"ping"}""";
+        var (status, _, text) = await _gateway.PostAsync(path, body, BothAccepted, headers);
+        Assert.Equal(expected, status);
+        if (expected == 403)
+        {
+            Assert.Contains("DNS-rebinding", text);
+        }
+    }
+
     [Fact]
     public async Task Health_ReportsEachServer()
     {

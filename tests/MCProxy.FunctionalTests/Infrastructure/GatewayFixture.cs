@@ -166,7 +166,14 @@ internal sealed class GatewayFixture : IAsyncDisposable
         }
         foreach (var (k, v) in headers ?? new Dictionary<string, string>())
         {
-            request.Headers.TryAddWithoutValidation(k, v);
+            if (k == "Host")
+            {
+                request.Headers.Host = v;
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(k, v);
+            }
         }
         using var response = await Http.SendAsync(request);
         return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
