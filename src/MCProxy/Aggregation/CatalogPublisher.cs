@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace MCProxy.Aggregation;
 
 /// <summary>
-/// Owns the current <see cref="ToolCatalog"/>: rebuilds it when a server changes, swaps it atomically, and raises
-/// <see cref="ToolsChanged"/> only when the merged list a client sees really changed (rule 16).
+/// Owns the current <see cref="Catalog"/>: rebuilds it when a server changes, swaps it atomically, and raises
+/// <see cref="ListsChanged"/> with the list_changed notifications owed — only for the lists a client sees that
+/// really changed (rule 16).
 /// </summary>
 internal sealed partial class CatalogPublisher
 {
@@ -14,7 +15,7 @@ internal sealed partial class CatalogPublisher
     private readonly string _separator;
     private readonly ILogger<CatalogPublisher> _logger;
     private readonly object _rebuildLock = new();
-    private ToolCatalog _current = ToolCatalog.Empty;
+    private Catalog _current = Catalog.Empty;
     private int _suspended;
     private bool _dirtyWhileSuspended;
 
@@ -28,10 +29,10 @@ internal sealed partial class CatalogPublisher
         Rebuild();
     }
 
-    public ToolCatalog Current => Volatile.Read(ref _current);
+    public Catalog Current => Volatile.Read(ref _current);
 
-    /// <summary>Raised (outside any lock) after the merged tool list changed.</summary>
-    public event Action? ToolsChanged;
+    /// <summary>Raised (outside any lock) with the list_changed notification methods owed to clients.</summary>
+    public event Action<IReadOnlyList<string>>? ListsChanged;
 
     /// <summary>Holds rebuilds back until the returned scope ends, so one reconcile gives at most one notification.</summary>
     public IDisposable Batch()
@@ -42,7 +43,7 @@ internal sealed partial class CatalogPublisher
 
     public void Rebuild()
     {
-        bool changed;
+        var changed = new List<string>(3);
         lock (_rebuildLock)
         {
             if (Volatile.Read(ref _suspended) > 0)
@@ -53,19 +54,44 @@ internal sealed partial class CatalogPublisher
             var ready = _registry.Entries
                 .Select(e => e.Supervisor?.Status)
                 .Where(s => s is { State: ServerState.Ready })
-                .Select(s => (s!.Name, s.Tools));
-            var next = ToolCatalog.Build(ready, _builtIn.Definitions, _separator);
-            changed = !next.ListResult.AsSpan().SequenceEqual(_current.ListResult);
+                .Select(s => s!)
+                .ToList();
+            var next = new Catalog(
+                ToolCatalog.Build(ready.Select(s => (s.Name, s.Tools)), _builtIn.Definitions, _separator),
+                ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts"),
+                UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Upstreams.ListKind.Resources),
+                UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Upstreams.ListKind.Templates),
+                new CatalogCapabilities(
+                    Prompts: ready.Any(s => s.Has("prompts"u8)),
+                    Resources: ready.Any(s => s.Has("resources"u8)),
+                    Subscribe: ready.Any(s => s.Info is { } i && Protocol.JsonSlice.TryGetProperty(i.Capabilities, "resources"u8, out var r) &&
+                                              Protocol.JsonSlice.TryGetProperty(r, "subscribe"u8, out var sub) && sub.Span.SequenceEqual("true"u8)),
+                    Logging: ready.Any(s => s.Has("logging"u8)),
+                    Completions: ready.Any(s => s.Has("completions"u8))));
+            var previous = _current;
+            if (!next.Tools.ListResult.AsSpan().SequenceEqual(previous.Tools.ListResult))
+            {
+                changed.Add("notifications/tools/list_changed");
+            }
+            if (!next.Prompts.ListResult.AsSpan().SequenceEqual(previous.Prompts.ListResult))
+            {
+                changed.Add("notifications/prompts/list_changed");
+            }
+            if (!next.Resources.ListResult.AsSpan().SequenceEqual(previous.Resources.ListResult) ||
+                !next.Templates.ListResult.AsSpan().SequenceEqual(previous.Templates.ListResult))
+            {
+                changed.Add("notifications/resources/list_changed");
+            }
             Volatile.Write(ref _current, next);
-            foreach (var conflict in next.Conflicts)
+            foreach (var conflict in next.Tools.Conflicts.Concat(next.Prompts.Conflicts))
             {
                 LogConflict(_logger, conflict);
             }
         }
-        if (changed)
+        if (changed.Count > 0)
         {
-            LogCatalogChanged(_logger, Current.Routes.Count);
-            ToolsChanged?.Invoke();
+            LogCatalogChanged(_logger, Current.Tools.Routes.Count, Current.Prompts.Routes.Count, Current.Resources.Routes.Count);
+            ListsChanged?.Invoke(changed);
         }
     }
 
@@ -103,6 +129,6 @@ internal sealed partial class CatalogPublisher
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "two tools map to the exposed name '{Name}'; only the first is listed")]
     private static partial void LogConflict(ILogger logger, string name);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "tool list changed: {ToolCount} tools")]
-    private static partial void LogCatalogChanged(ILogger logger, int toolCount);
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "catalogue changed: {ToolCount} tools, {PromptCount} prompts, {ResourceCount} resources")]
+    private static partial void LogCatalogChanged(ILogger logger, int toolCount, int promptCount, int resourceCount);
 }

@@ -6,19 +6,28 @@ using MCProxy.Upstreams;
 namespace MCProxy.Aggregation;
 
 /// <summary>
-/// The merged tool list of every ready server, immutable once built. The tools/list result is serialised once per
-/// build, so listing costs a copy; each tool's JSON is the child's own bytes with only "name" rewritten.
+/// A merged, name-prefixed list of every ready server — tools, or prompts — immutable once built. The full list
+/// result is serialised once per build, so listing costs a copy; each item's JSON is the child's own bytes with
+/// only "name" rewritten.
 /// </summary>
 internal sealed class ToolCatalog
 {
-    public static readonly ToolCatalog Empty = new(new Dictionary<string, ToolRoute>(), "{\"tools\":[]}"u8.ToArray(), []);
+    public static readonly ToolCatalog Empty = new(new Dictionary<string, ToolRoute>(), "{\"tools\":[]}"u8.ToArray(), [], [], "tools");
 
-    private ToolCatalog(IReadOnlyDictionary<string, ToolRoute> routes, byte[] listResult, IReadOnlyList<string> conflicts)
+    private ToolCatalog(IReadOnlyDictionary<string, ToolRoute> routes, byte[] listResult, IReadOnlyList<string> conflicts,
+        IReadOnlyList<byte[]> items, string arrayName)
     {
         Routes = routes;
         ListResult = listResult;
         Conflicts = conflicts;
+        Items = items;
+        ArrayName = arrayName;
     }
+
+    /// <summary>Each item's final JSON, in list order (for paging).</summary>
+    public IReadOnlyList<byte[]> Items { get; }
+
+    public string ArrayName { get; }
 
     /// <summary>Exposed name → route.</summary>
     public IReadOnlyDictionary<string, ToolRoute> Routes { get; }
@@ -32,48 +41,49 @@ internal sealed class ToolCatalog
     /// <param name="servers">Ready servers in a stable order, each with its tools.</param>
     /// <param name="builtIn">Gateway tools (raw JSON objects, names already final), listed first.</param>
     public static ToolCatalog Build(IEnumerable<(string Server, IReadOnlyList<UpstreamTool> Tools)> servers,
-        IReadOnlyList<(string Name, byte[] Raw)> builtIn, string separator)
+        IReadOnlyList<(string Name, byte[] Raw)> builtIn, string separator, string arrayName = "tools")
     {
         var routes = new Dictionary<string, ToolRoute>(StringComparer.Ordinal);
         var conflicts = new List<string>();
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var items = new List<byte[]>();
+        foreach (var (name, raw) in builtIn)
         {
-            w.WriteStartObject();
-            w.WriteStartArray("tools"u8);
-            foreach (var (name, raw) in builtIn)
-            {
-                routes[name] = new ToolRoute("", name);
-                w.WriteRawValue(raw, skipInputValidation: true);
-            }
-            foreach (var (server, tools) in servers)
-            {
-                foreach (var tool in tools)
-                {
-                    var exposed = ToolNaming.Expose(server, tool.Name, separator);
-                    if (!routes.TryAdd(exposed, new ToolRoute(server, tool.Name)))
-                    {
-                        conflicts.Add(exposed);
-                        continue;
-                    }
-                    WriteRenamed(w, tool.Raw.Span, exposed);
-                }
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            routes[name] = new ToolRoute("", name);
+            items.Add(raw);
         }
-        return new ToolCatalog(routes, buffer.WrittenSpan.ToArray(), conflicts);
+        var itemBuffer = new ArrayBufferWriter<byte>(1024);
+        foreach (var (server, tools) in servers)
+        {
+            foreach (var tool in tools)
+            {
+                var exposed = ToolNaming.Expose(server, tool.Name, separator);
+                if (!routes.TryAdd(exposed, new ToolRoute(server, tool.Name)))
+                {
+                    conflicts.Add(exposed);
+                    continue;
+                }
+                itemBuffer.ResetWrittenCount();
+                using (var w = new Utf8JsonWriter(itemBuffer, WriterOptions))
+                {
+                    WriteReplaced(w, tool.Raw.Span, "name"u8, exposed);
+                }
+                items.Add(itemBuffer.WrittenSpan.ToArray());
+            }
+        }
+        return new ToolCatalog(routes, ListPage.Write(arrayName, items, 0, items.Count, null), conflicts, items, arrayName);
     }
 
-    /// <summary>Copies a tool object member by member, replacing only "name": unknown fields pass through.</summary>
-    private static void WriteRenamed(Utf8JsonWriter w, ReadOnlySpan<byte> raw, string exposed)
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Copies an object member by member, replacing only one string member: unknown fields pass through.</summary>
+    internal static void WriteReplaced(Utf8JsonWriter w, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> member, string value)
     {
         var reader = new Utf8JsonReader(raw);
         reader.Read();
         w.WriteStartObject();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isName = reader.ValueTextEquals("name"u8);
+            var isName = reader.ValueTextEquals(member);
             var property = reader.HasValueSequence || reader.ValueIsEscaped ? reader.GetString()! : null;
             var propertySpan = reader.ValueSpan;
             if (property is null)
@@ -89,7 +99,7 @@ internal sealed class ToolCatalog
             reader.Skip();
             if (isName)
             {
-                w.WriteStringValue(exposed);
+                w.WriteStringValue(value);
             }
             else
             {

@@ -33,6 +33,9 @@ internal abstract class DownstreamSession
 
     public bool HasStream => Volatile.Read(ref _stream) is not null;
 
+    /// <summary>Resource URIs (as exposed) this client subscribed to.</summary>
+    public ConcurrentDictionary<string, byte> Subscriptions { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Attaches the SSE stream that carries messages to this client; false when one is attached already.</summary>
     public bool TryAttachStream(out ChannelReader<byte[]> reader)
     {

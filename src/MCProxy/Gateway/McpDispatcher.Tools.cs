@@ -15,7 +15,7 @@ internal sealed partial class McpDispatcher
         {
             return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "tools/call needs params.name (a tool from tools/list)");
         }
-        if (!_catalog.Current.Routes.TryGetValue(name, out var route))
+        if (!_catalog.Current.Tools.Routes.TryGetValue(name, out var route))
         {
             return UnroutableTool(id, name);
         }
@@ -29,6 +29,18 @@ internal sealed partial class McpDispatcher
         }
 
         var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
+        return await ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Relays one request to a child and its answer back, untouched but for the id: progress tokens are mapped,
+    /// a client's cancel is passed on, and an unavailable or silent child becomes an error (an isError tool result
+    /// for tools/call, a JSON-RPC error otherwise).
+    /// </summary>
+    private async ValueTask<byte[]?> ForwardAsync(byte[] id, string method, Supervision.ServerSupervisor supervisor, byte[] upstreamParams,
+        DownstreamSession? session, bool toolResult, CancellationToken ct)
+    {
+        var progressToken = _progress.Rewrite(session, ref upstreamParams);
         var key = session is null ? null : JsonRpcWriter.IdText(id);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (key is not null)
@@ -37,19 +49,19 @@ internal sealed partial class McpDispatcher
         }
         try
         {
-            var reply = await supervisor.RequestAsync("tools/call", upstreamParams, cts.Token).ConfigureAwait(false);
+            var reply = await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
             return reply.Kind == JsonRpcKind.Response
                 ? JsonRpcWriter.Response(id, reply.Result.Span)
                 : JsonRpcWriter.RawError(id, reply.Error.Span);
         }
         catch (UpstreamUnavailableException ex)
         {
-            return ToolError(id, ex.Message);
+            return toolResult ? ToolError(id, ex.Message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, ex.Message);
         }
         catch (UpstreamTimeoutException ex)
         {
-            LogTimeout(_logger, route.Server, name);
-            return ToolError(id, ex.Message);
+            LogTimeout(_logger, supervisor.Name, method);
+            return toolResult ? ToolError(id, ex.Message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, ex.Message);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -58,6 +70,7 @@ internal sealed partial class McpDispatcher
         }
         finally
         {
+            _progress.Release(progressToken);
             if (key is not null)
             {
                 session!.InFlight.TryRemove(key, out _);
@@ -97,6 +110,6 @@ internal sealed partial class McpDispatcher
         w.WriteEndObject();
     }));
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "[{Server}] tools/call {Tool} timed out")]
-    private static partial void LogTimeout(ILogger logger, string server, string tool);
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "[{Server}] {Method} timed out")]
+    private static partial void LogTimeout(ILogger logger, string server, string method);
 }

@@ -14,17 +14,21 @@ namespace MCProxy.Gateway;
 internal sealed partial class McpDispatcher
 {
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
-    private static readonly byte[] InitializeCapabilities = "{\"tools\":{\"listChanged\":true}}"u8.ToArray();
 
     private readonly CatalogPublisher _catalog;
     private readonly ServerRegistry _servers;
     private readonly BuiltInTools _builtIn;
     private readonly string _separator;
+    private readonly ProgressRouter _progress;
+    private readonly SessionRegistry _sessions;
     private readonly ILogger<McpDispatcher> _logger;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
-        ILogger<McpDispatcher> logger)
+        ProgressRouter progress, SessionRegistry sessions, UpstreamNotificationRouter notifications, ILogger<McpDispatcher> logger)
     {
+        _progress = progress;
+        _sessions = sessions;
+        _ = notifications; // constructed here so children's notifications are routed before any client connects
         _catalog = catalog;
         _servers = servers;
         _builtIn = builtIn;
@@ -60,18 +64,27 @@ internal sealed partial class McpDispatcher
             case "tools/call":
                 return CallToolAsync(request, session, ct);
             case "tools/list":
-                return Done(JsonRpcWriter.Response(id, _catalog.Current.ListResult));
+                return Done(ListPageOf(request, "tools", _catalog.Current.Tools.Items, _catalog.Current.Tools.ListResult));
             case "initialize":
                 return Done(Initialize(request, session));
             case "ping":
-            case "logging/setLevel":
                 return Done(JsonRpcWriter.Response(id, EmptyObject));
-            case "resources/list":
-                return Done(JsonRpcWriter.Response(id, "{\"resources\":[]}"u8));
-            case "resources/templates/list":
-                return Done(JsonRpcWriter.Response(id, "{\"resourceTemplates\":[]}"u8));
+            case "logging/setLevel":
+                return SetLevelAsync(request, ct);
             case "prompts/list":
-                return Done(JsonRpcWriter.Response(id, "{\"prompts\":[]}"u8));
+                return Done(ListPageOf(request, "prompts", _catalog.Current.Prompts.Items, _catalog.Current.Prompts.ListResult));
+            case "prompts/get":
+                return GetPromptAsync(request, session, ct);
+            case "resources/list":
+                return Done(ListPageOf(request, "resources", _catalog.Current.Resources.Items, _catalog.Current.Resources.ListResult));
+            case "resources/templates/list":
+                return Done(ListPageOf(request, "resourceTemplates", _catalog.Current.Templates.Items, _catalog.Current.Templates.ListResult));
+            case "resources/read":
+            case "resources/subscribe":
+            case "resources/unsubscribe":
+                return ResourceRequestAsync(request, session, ct);
+            case "completion/complete":
+                return CompleteAsync(request, session, ct);
             default:
                 return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}"));
         }
@@ -92,8 +105,35 @@ internal sealed partial class McpDispatcher
         {
             w.WriteStartObject();
             w.WriteString("protocolVersion"u8, version);
-            w.WritePropertyName("capabilities"u8);
-            w.WriteRawValue(InitializeCapabilities, skipInputValidation: true);
+            var offered = _catalog.Current.Capabilities;
+            w.WriteStartObject("capabilities"u8);
+            w.WriteStartObject("tools"u8);
+            w.WriteBoolean("listChanged"u8, true);
+            w.WriteEndObject();
+            if (offered.Prompts)
+            {
+                w.WriteStartObject("prompts"u8);
+                w.WriteBoolean("listChanged"u8, true);
+                w.WriteEndObject();
+            }
+            if (offered.Resources)
+            {
+                w.WriteStartObject("resources"u8);
+                w.WriteBoolean("subscribe"u8, offered.Subscribe);
+                w.WriteBoolean("listChanged"u8, true);
+                w.WriteEndObject();
+            }
+            if (offered.Logging)
+            {
+                w.WriteStartObject("logging"u8);
+                w.WriteEndObject();
+            }
+            if (offered.Completions)
+            {
+                w.WriteStartObject("completions"u8);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
             w.WriteStartObject("serverInfo"u8);
             w.WriteString("name"u8, "mcproxy");
             w.WriteString("title"u8, "MCProxy");

@@ -8,11 +8,16 @@ namespace MCProxy.Gateway;
 /// <summary>Every live downstream session, by id; fans list_changed out to all of them.</summary>
 internal sealed class SessionRegistry
 {
-    private static readonly byte[] ToolsListChanged = JsonRpcWriter.Notification("notifications/tools/list_changed", default);
-
     private readonly ConcurrentDictionary<string, DownstreamSession> _sessions = new(StringComparer.Ordinal);
 
-    public SessionRegistry(CatalogPublisher catalog) => catalog.ToolsChanged += () => Broadcast(ToolsListChanged);
+    public SessionRegistry(CatalogPublisher catalog) =>
+        catalog.ListsChanged += methods =>
+        {
+            foreach (var method in methods)
+            {
+                Broadcast(JsonRpcWriter.Notification(method, default));
+            }
+        };
 
     public int Count => _sessions.Count;
 

@@ -27,6 +27,8 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<CatalogPublisher>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<ProgressRouter>();
+        services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();

@@ -12,6 +12,25 @@ internal sealed record ServerStatus
     public int? ExitCode { get; init; }
     public string? LastError { get; init; }
     public IReadOnlyList<UpstreamTool> Tools { get; init; } = [];
+    public IReadOnlyList<UpstreamTool> Prompts { get; init; } = [];
+    public IReadOnlyList<UpstreamTool> Resources { get; init; } = [];
+    public IReadOnlyList<UpstreamTool> Templates { get; init; } = [];
+
+    /// <summary>The child's items of one list kind (while it is ready).</summary>
+    public IReadOnlyList<UpstreamTool> ItemsOf(ListKind kind) =>
+        kind == ListKind.Tools ? Tools : kind == ListKind.Prompts ? Prompts : kind == ListKind.Resources ? Resources : Templates;
+
+    public ServerStatus WithItems(ListKind kind, IReadOnlyList<UpstreamTool> items) =>
+        kind == ListKind.Tools ? this with { Tools = items }
+        : kind == ListKind.Prompts ? this with { Prompts = items }
+        : kind == ListKind.Resources ? this with { Resources = items }
+        : this with { Templates = items };
+
+    public ServerStatus WithoutItems() => this with { Tools = [], Prompts = [], Resources = [], Templates = [] };
+
+    /// <summary>Whether the child declared a capability (e.g. "prompts", "logging", "completions").</summary>
+    public bool Has(ReadOnlySpan<byte> capability) =>
+        Info is { } info && Protocol.JsonSlice.TryGetProperty(info.Capabilities, capability, out _);
     public UpstreamInfo? Info { get; init; }
     public DateTimeOffset Since { get; init; }
 }

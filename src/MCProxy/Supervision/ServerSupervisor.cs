@@ -93,7 +93,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
             _stop.Cancel();
         }
         await _loop.ConfigureAwait(false);
-        Publish(s => s with { State = ServerState.Stopped, Pid = null, Tools = [] });
+        Publish(s => s.WithoutItems() with { State = ServerState.Stopped, Pid = null });
     }
 
     public async ValueTask DisposeAsync()
@@ -122,12 +122,12 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
                 failures++;
                 if (failures > _options.Backoff.Count)
                 {
-                    Publish(s => s with { State = ServerState.Failed, Pid = null, Tools = [] });
+                    Publish(s => s.WithoutItems() with { State = ServerState.Failed, Pid = null });
                     LogFailed(_logger, Name, _options.Backoff.Count, Status.LastError ?? "");
                     return;
                 }
                 var delay = _options.Backoff[failures - 1];
-                Publish(s => s with { State = ServerState.Restarting, Pid = null, Tools = [] });
+                Publish(s => s.WithoutItems() with { State = ServerState.Restarting, Pid = null });
                 LogRestarting(_logger, Name, delay.TotalSeconds, failures, _options.Backoff.Count);
                 await Task.Delay(delay, _time, stop).ConfigureAwait(false);
                 Publish(s => s with { Restarts = s.Restarts + 1 });
@@ -174,12 +174,21 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
         try
         {
             var info = await UpstreamHandshake.InitializeAsync(connection, Name, Config.Timeout, stop).ConfigureAwait(false);
-            var tools = await UpstreamHandshake.ListToolsAsync(connection, Name, Config.Timeout, stop).ConfigureAwait(false);
+            var lists = new Dictionary<ListKind, IReadOnlyList<UpstreamTool>>();
+            foreach (var kind in ListKind.All)
+            {
+                lists[kind] = await ListIfOfferedAsync(connection, info, kind, stop).ConfigureAwait(false);
+            }
             readyAt = _time.GetUtcNow();
             Volatile.Write(ref _connection, connection);
-            Publish(s => s with { State = ServerState.Ready, Tools = tools, Info = info, LastError = null, ExitCode = null, Since = readyAt.Value });
+            Publish(s => s with
+            {
+                State = ServerState.Ready, Info = info, LastError = null, ExitCode = null, Since = readyAt.Value,
+                Tools = lists[ListKind.Tools], Prompts = lists[ListKind.Prompts], Resources = lists[ListKind.Resources],
+                Templates = lists[ListKind.Templates],
+            });
             _firstAttempt.TrySetResult();
-            LogReady(_logger, Name, tools.Count, (readyAt.Value - startedAt).TotalMilliseconds, info.ServerName ?? "?", info.ProtocolVersion);
+            LogReady(_logger, Name, lists[ListKind.Tools].Count, (readyAt.Value - startedAt).TotalMilliseconds, info.ServerName ?? "?", info.ProtocolVersion);
             var stopped = Task.Delay(Timeout.Infinite, stop);
             await Task.WhenAny(connection.Closed, child.Exited, stopped).ConfigureAwait(false);
             if (!stop.IsCancellationRequested && connection.Closed.IsCompleted)
@@ -200,7 +209,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
             Volatile.Write(ref _connection, null);
             if (Status.State == ServerState.Ready)
             {
-                Publish(s => s with { State = ServerState.Restarting, Tools = [] });
+                Publish(s => s.WithoutItems() with { State = ServerState.Restarting });
             }
             connection.Close(stop.IsCancellationRequested ? "the gateway is stopping the server" : "the server went away");
             await ShutdownLadder.RunAsync(child, _options, _time).ConfigureAwait(false);
@@ -252,38 +261,96 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
         return done.Task;
     }
 
+    /// <summary>Notifications other than list changes (progress, logging, resources/updated): the relay routes them.</summary>
+    public Action<ServerSupervisor, JsonRpcMessage>? NotificationSink { get; set; }
+
     private void OnNotification(UpstreamConnection connection, JsonRpcMessage message)
     {
-        if (message.Method == "notifications/tools/list_changed")
+        var kinds = message.Method switch
         {
-            if (Interlocked.Exchange(ref _refreshScheduled, 1) == 0)
+            "notifications/tools/list_changed" => 1,
+            "notifications/prompts/list_changed" => 2,
+            "notifications/resources/list_changed" => 4 | 8,
+            _ => 0,
+        };
+        if (kinds == 0)
+        {
+            if (NotificationSink is { } sink)
             {
-                _ = RefreshToolsAsync(connection);
+                sink(this, message);
+            }
+            else
+            {
+                LogNotificationDropped(_logger, Name, message.Method ?? "?");
             }
             return;
         }
-        LogNotificationDropped(_logger, Name, message.Method ?? "?");
+        // NOTE 2: bursts (server-everything sends several in a row at start) coalesce into one re-list per kind.
+        if ((Interlocked.Or(ref _refreshScheduled, kinds) & kinds) == 0)
+        {
+            _ = RefreshAsync(connection);
+        }
     }
 
-    /// <summary>Re-lists the child's tools after a (debounced) list_changed from it.</summary>
-    private async Task RefreshToolsAsync(UpstreamConnection connection)
+    /// <summary>Lists a kind when the child offers it; an optional list (templates) that errors counts as empty.</summary>
+    private async Task<IReadOnlyList<UpstreamTool>> ListIfOfferedAsync(UpstreamConnection connection, UpstreamInfo info, ListKind kind, CancellationToken ct)
+    {
+        if (!Protocol.JsonSlice.TryGetProperty(info.Capabilities, kind.CapabilityUtf8, out _) && kind != ListKind.Tools)
+        {
+            return [];
+        }
+        if (kind == ListKind.Tools && !Protocol.JsonSlice.TryGetProperty(info.Capabilities, "tools"u8, out _))
+        {
+            return [];
+        }
+        try
+        {
+            return await UpstreamHandshake.ListAllAsync(connection, Name, kind, Config.Timeout, ct).ConfigureAwait(false);
+        }
+        catch (UpstreamProtocolException) when (kind == ListKind.Templates)
+        {
+            return []; // older servers offer resources without templates
+        }
+    }
+
+    /// <summary>Re-lists what a (debounced) list_changed from the child named.</summary>
+    private async Task RefreshAsync(UpstreamConnection connection)
     {
         try
         {
             await Task.Delay(_options.ListChangedDebounce, _time, _stop.Token).ConfigureAwait(false);
-            Volatile.Write(ref _refreshScheduled, 0);
-            var tools = await UpstreamHandshake.ListToolsAsync(connection, Name, Config.Timeout, _stop.Token).ConfigureAwait(false);
+            var kinds = Interlocked.Exchange(ref _refreshScheduled, 0);
+            var info = Status.Info;
+            if (info is null)
+            {
+                return;
+            }
+            var updates = new List<(ListKind, IReadOnlyList<UpstreamTool>)>();
+            for (var i = 0; i < ListKind.All.Count; i++)
+            {
+                if ((kinds & (1 << i)) != 0)
+                {
+                    updates.Add((ListKind.All[i], await ListIfOfferedAsync(connection, info, ListKind.All[i], _stop.Token).ConfigureAwait(false)));
+                }
+            }
             if (ReferenceEquals(Volatile.Read(ref _connection), connection))
             {
-                Publish(s => s with { Tools = tools });
-                LogToolsRefreshed(_logger, Name, tools.Count);
+                Publish(s =>
+                {
+                    foreach (var (kind, items) in updates)
+                    {
+                        s = s.WithItems(kind, items);
+                    }
+                    return s;
+                });
+                LogToolsRefreshed(_logger, Name, Status.Tools.Count);
             }
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamProtocolException
                                        or OperationCanceledException)
         {
             Volatile.Write(ref _refreshScheduled, 0);
-            // The child went away or is stopping: its next start lists tools anyway.
+            // The child went away or is stopping: its next start lists everything anyway.
         }
     }
 
@@ -327,6 +394,6 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
     [LoggerMessage(EventId = 108, Level = LogLevel.Debug, Message = "[{Server}] notification {Method} is not relayed")]
     private static partial void LogNotificationDropped(ILogger logger, string server, string method);
 
-    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "[{Server}] tools changed: now {ToolCount} tools")]
+    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "[{Server}] lists changed: now {ToolCount} tools")]
     private static partial void LogToolsRefreshed(ILogger logger, string server, int toolCount);
 }

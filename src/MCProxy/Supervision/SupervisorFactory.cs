@@ -8,6 +8,9 @@ internal sealed class SupervisorFactory(SupervisorOptions options, TimeProvider 
 {
     private readonly ILogger _logger = loggers.CreateLogger("MCProxy.Supervision");
 
+    /// <summary>Set by the relay so children's notifications reach downstream sessions.</summary>
+    public Action<ServerSupervisor, Protocol.JsonRpcMessage>? NotificationSink { get; set; }
+
     public ServerSupervisor Create(ServerConfig config) =>
-        new(config, options, time, _logger);
+        new(config, options, time, _logger) { NotificationSink = NotificationSink };
 }

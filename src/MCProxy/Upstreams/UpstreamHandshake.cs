@@ -44,9 +44,14 @@ internal static class UpstreamHandshake
     }
 
     /// <summary>Fetches every page of tools/list, keeping each tool's JSON exactly as sent.</summary>
-    public static async Task<IReadOnlyList<UpstreamTool>> ListToolsAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct)
+    public static Task<IReadOnlyList<UpstreamTool>> ListToolsAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct) =>
+        ListAllAsync(connection, server, ListKind.Tools, timeout, ct);
+
+    /// <summary>Fetches every page of one list method; each item keeps its JSON exactly as sent, keyed by its name/uri.</summary>
+    public static async Task<IReadOnlyList<UpstreamTool>> ListAllAsync(UpstreamConnection connection, string server, ListKind kind,
+        TimeSpan timeout, CancellationToken ct)
     {
-        var tools = new List<UpstreamTool>();
+        var items = new List<UpstreamTool>();
         string? cursor = null;
         for (var page = 0; page < 1000; page++)
         {
@@ -56,36 +61,36 @@ internal static class UpstreamHandshake
                 w.WriteString("cursor"u8, cursor);
                 w.WriteEndObject();
             });
-            var reply = await connection.RequestAsync("tools/list", prms, timeout, ct).ConfigureAwait(false);
-            var result = ResultOrThrow(reply, server, "tools/list");
-            if (JsonSlice.TryGetProperty(result, "tools"u8, out var array))
+            var reply = await connection.RequestAsync(kind.Method, prms, timeout, ct).ConfigureAwait(false);
+            var result = ResultOrThrow(reply, server, kind.Method);
+            if (JsonSlice.TryGetProperty(result, kind.ArrayUtf8, out var array))
             {
-                ReadTools(array, tools, server);
+                ReadItems(array, items, server, kind);
             }
             cursor = JsonSlice.GetString(result, "nextCursor"u8);
             if (string.IsNullOrEmpty(cursor))
             {
-                return tools;
+                return items;
             }
         }
-        throw new UpstreamProtocolException($"server '{server}' returned more than 1000 pages of tools");
+        throw new UpstreamProtocolException($"server '{server}' returned more than 1000 pages of {kind.Method}");
     }
 
-    private static void ReadTools(ReadOnlyMemory<byte> array, List<UpstreamTool> tools, string server)
+    private static void ReadItems(ReadOnlyMemory<byte> array, List<UpstreamTool> items, string server, ListKind kind)
     {
         var reader = new Utf8JsonReader(array.Span);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new UpstreamProtocolException($"server '{server}' sent a tools/list result whose 'tools' is not an array");
+            throw new UpstreamProtocolException($"server '{server}' sent a {kind.Method} result whose '{kind.Array}' is not an array");
         }
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
             var raw = array.Slice(start, (int)reader.BytesConsumed - start);
-            if (JsonSlice.GetString(raw, "name"u8) is { Length: > 0 } name)
+            if (JsonSlice.GetString(raw, kind.KeyUtf8) is { Length: > 0 } key)
             {
-                tools.Add(new UpstreamTool(name, raw));
+                items.Add(new UpstreamTool(key, raw));
             }
         }
     }

@@ -1,0 +1,16 @@
+namespace MCProxy.Aggregation;
+
+/// <summary>Everything clients can list, as one immutable snapshot swapped whole (rule 9).</summary>
+internal sealed record Catalog(
+    ToolCatalog Tools,
+    ToolCatalog Prompts,
+    UriCatalog Resources,
+    UriCatalog Templates,
+    CatalogCapabilities Capabilities)
+{
+    public static readonly Catalog Empty = new(ToolCatalog.Empty,
+        ToolCatalog.Build([], [], "__", "prompts"), UriCatalog.EmptyResources, UriCatalog.EmptyTemplates, new CatalogCapabilities(false, false, false, false, false));
+}
+
+/// <summary>The union of what the ready children offer, as advertised in initialize.</summary>
+internal sealed record CatalogCapabilities(bool Prompts, bool Resources, bool Subscribe, bool Logging, bool Completions);

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using MCProxy.Protocol;
+
+namespace MCProxy.Gateway;
+
+/// <summary>
+/// Maps progress tokens per call: the child sees a gateway token (<c>"gwp-N"</c>), unique across all sessions, and
+/// its notifications/progress go back to the calling session with the client's own token restored.
+/// </summary>
+internal sealed class ProgressRouter
+{
+    private readonly ConcurrentDictionary<string, (DownstreamSession Session, byte[] Token)> _routes = new(StringComparer.Ordinal);
+    private long _next;
+
+    /// <summary>Rewrites params._meta.progressToken when present; returns the gateway token to release, or null.</summary>
+    public string? Rewrite(DownstreamSession? session, ref byte[] prms)
+    {
+        if (session is null || !JsonSlice.TryGetProperty(prms, "_meta"u8, out var meta) ||
+            !JsonSlice.TryGetProperty(meta, "progressToken"u8, out var token))
+        {
+            return null;
+        }
+        var gatewayToken = "gwp-" + Interlocked.Increment(ref _next);
+        _routes[gatewayToken] = (session, token.ToArray());
+        var newMeta = JsonSlice.ReplaceProperty(meta.Span, "progressToken"u8, JsonRpcWriter.Quote(gatewayToken));
+        prms = JsonSlice.ReplaceProperty(prms, "_meta"u8, newMeta);
+        return gatewayToken;
+    }
+
+    public void Release(string? gatewayToken)
+    {
+        if (gatewayToken is not null)
+        {
+            _routes.TryRemove(gatewayToken, out _);
+        }
+    }
+
+    /// <summary>Delivers a child's notifications/progress to the session that made the call. False when unknown.</summary>
+    public bool Deliver(JsonRpcMessage notification)
+    {
+        if (JsonSlice.GetString(notification.Params, "progressToken"u8) is not { } token || !_routes.TryGetValue(token, out var route))
+        {
+            return false;
+        }
+        var prms = JsonSlice.ReplaceProperty(notification.Params.Span, "progressToken"u8, route.Token);
+        return route.Session.TrySend(JsonRpcWriter.Notification("notifications/progress", prms));
+    }
+}
