@@ -137,6 +137,36 @@ internal sealed class TestServer(Options options)
                 "ping" => new JsonObject(),
                 "tools/list" => ListTools(prms),
                 "tools/call" => await CallToolAsync(prms, ct),
+                "prompts/list" => JsonNode.Parse("""{"prompts":[{"name":"greet","description":"Greets someone","arguments":[{"name":"who","required":true}],"x-extra":1}]}"""),
+                "prompts/get" => new JsonObject
+                {
+                    ["description"] = "a greeting",
+                    ["messages"] = new JsonArray(new JsonObject
+                    {
+                        ["role"] = "user",
+                        ["content"] = new JsonObject { ["type"] = "text", ["text"] = $"Hello {(string?)prms?["arguments"]?["who"]} from {(string?)prms?["name"]}" },
+                    }),
+                },
+                "resources/list" => JsonNode.Parse("""{"resources":[{"uri":"test://info","name":"info","mimeType":"text/plain"},{"uri":"shared://same","name":"same"}]}"""),
+                "resources/templates/list" => JsonNode.Parse("""{"resourceTemplates":[{"uriTemplate":"test://item/{id}","name":"item"}]}"""),
+                "resources/read" => new JsonObject
+                {
+                    ["contents"] = new JsonArray(new JsonObject
+                    {
+                        ["uri"] = (string?)prms?["uri"], ["mimeType"] = "text/plain", ["text"] = $"content of {(string?)prms?["uri"]} from pid {Environment.ProcessId}",
+                    }),
+                },
+                "resources/subscribe" => Subscribe(prms),
+                "resources/unsubscribe" => new JsonObject(),
+                "completion/complete" => new JsonObject
+                {
+                    ["completion"] = new JsonObject
+                    {
+                        ["values"] = new JsonArray((string?)prms?["ref"]?["name"] ?? (string?)prms?["ref"]?["uri"]),
+                        ["total"] = 1, ["hasMore"] = false,
+                    },
+                },
+                "logging/setLevel" => SetLevel(prms),
                 _ => throw new MethodNotFound(method),
             };
             if (result is null)
@@ -166,9 +196,39 @@ internal sealed class TestServer(Options options)
     private static JsonObject Initialize(JsonObject? prms) => new()
     {
         ["protocolVersion"] = (string?)prms?["protocolVersion"] ?? "2025-11-25",
-        ["capabilities"] = new JsonObject { ["tools"] = new JsonObject { ["listChanged"] = true } },
+        ["capabilities"] = new JsonObject
+        {
+            ["tools"] = new JsonObject { ["listChanged"] = true },
+            ["prompts"] = new JsonObject(),
+            ["resources"] = new JsonObject { ["subscribe"] = true },
+            ["completions"] = new JsonObject(),
+            ["logging"] = new JsonObject(),
+        },
         ["serverInfo"] = new JsonObject { ["name"] = "mcproxy-testserver", ["version"] = "1.0.0" },
     };
+
+    private JsonObject Subscribe(JsonObject? prms)
+    {
+        var uri = (string?)prms?["uri"];
+        // Announce a change right away, so a test sees notifications/resources/updated reach the subscriber.
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(50);
+            Send(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/resources/updated", ["params"] = new JsonObject { ["uri"] = uri } });
+        });
+        return new JsonObject();
+    }
+
+    private JsonObject SetLevel(JsonObject? prms)
+    {
+        var level = (string?)prms?["level"];
+        Send(new JsonObject
+        {
+            ["jsonrpc"] = "2.0", ["method"] = "notifications/message",
+            ["params"] = new JsonObject { ["level"] = "info", ["data"] = $"level set to {level}" },
+        });
+        return new JsonObject();
+    }
 
     private JsonObject ListTools(JsonObject? prms)
     {
@@ -180,6 +240,7 @@ internal sealed class TestServer(Options options)
             Tool("crash", "Exits the server with code 7", new JsonObject()),
             Tool("env", "Returns an environment variable", new JsonObject { ["name"] = new JsonObject { ["type"] = "string" } }),
             Tool("pid", "Returns the server's process id", new JsonObject()),
+            Tool("progress", "Reports progress 3 times, then answers", new JsonObject()),
             RichTool(),
         };
         if (options.ListChanged)
@@ -251,6 +312,17 @@ internal sealed class TestServer(Options options)
                 return Text(Environment.GetEnvironmentVariable((string?)arguments["name"] ?? "") ?? "(unset)");
             case "pid":
                 return Text(Environment.ProcessId.ToString());
+            case "progress":
+                var token = prms?["_meta"]?["progressToken"]?.DeepClone();
+                for (var i = 1; i <= 3 && token is not null; i++)
+                {
+                    Send(new JsonObject
+                    {
+                        ["jsonrpc"] = "2.0", ["method"] = "notifications/progress",
+                        ["params"] = new JsonObject { ["progressToken"] = token.DeepClone(), ["progress"] = i, ["total"] = 3 },
+                    });
+                }
+                return Text(token is null ? "no token" : "progressed");
             case "rich":
                 return JsonNode.Parse("""
                     {"content":[{"type":"text","text":"rich answer","annotations":{"audience":["user"],"priority":0.5}},

@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace MCProxy.FunctionalTests.Infrastructure;
+
+/// <summary>A raw legacy-SSE client: every message on the stream is kept, in order, for the test to inspect.</summary>
+internal sealed class RawSseSession : IAsyncDisposable
+{
+    private readonly GatewayFixture _gateway;
+    private readonly HttpResponseMessage _response;
+    private readonly Channel<JsonObject> _messages = Channel.CreateUnbounded<JsonObject>();
+    private readonly Task _reader;
+    private string _endpoint = "";
+
+    private RawSseSession(GatewayFixture gateway, HttpResponseMessage response)
+    {
+        _gateway = gateway;
+        _response = response;
+        _reader = Task.Run(ReadAsync);
+    }
+
+    public static async Task<RawSseSession> OpenAsync(GatewayFixture gateway)
+    {
+        var response = await gateway.Http.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead);
+        var session = new RawSseSession(gateway, response);
+        for (var i = 0; i < 500 && session._endpoint.Length == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.NotEmpty(session._endpoint);
+        return session;
+    }
+
+    private async Task ReadAsync()
+    {
+        using var reader = new StreamReader(await _response.Content.ReadAsStreamAsync());
+        string? eventName = null;
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    eventName = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    if (eventName == "endpoint")
+                    {
+                        _endpoint = line[6..];
+                    }
+                    else
+                    {
+                        _messages.Writer.TryWrite(JsonNode.Parse(line[6..])!.AsObject());
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // closed at dispose
+        }
+    }
+
+    public async Task SendAsync(string json)
+    {
+        var (status, _, body) = await _gateway.PostAsync(_endpoint, json);
+        Assert.True(status == 202, $"POST {_endpoint}: {status} {body}");
+    }
+
+    /// <summary>Sends a request and returns its response; notifications seen meanwhile stay queued.</summary>
+    public async Task<JsonObject> RequestAsync(string method, JsonObject? prms, string id)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method };
+        if (prms is not null) message["params"] = prms;
+        await SendAsync(message.ToJsonString());
+        return await NextAsync(m => (string?)m["id"] == id);
+    }
+
+    private readonly List<JsonObject> _skipped = [];
+
+    /// <summary>The next message matching <paramref name="match"/> (earlier non-matching ones are kept for later).</summary>
+    public async Task<JsonObject> NextAsync(Func<JsonObject, bool> match, double seconds = 10)
+    {
+        var found = _skipped.FirstOrDefault(match);
+        if (found is not null)
+        {
+            _skipped.Remove(found);
+            return found;
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        while (true)
+        {
+            var message = await _messages.Reader.ReadAsync(timeout.Token);
+            if (match(message)) return message;
+            _skipped.Add(message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _response.Dispose();
+        await _reader;
+    }
+}
