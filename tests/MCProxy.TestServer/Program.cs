@@ -8,6 +8,7 @@
 //   --list-changed         add the tool add_tool, which adds a tool and sends notifications/tools/list_changed
 //   --hang-initialize      never answer initialize
 //   --stdout-garbage       print a non-JSON line on stdout before anything else
+//   --conformance-fixtures serve the resources the official conformance suite reads by fixed URI
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -52,6 +53,7 @@ internal sealed record Options
     public bool ListChanged { get; init; }
     public bool HangInitialize { get; init; }
     public bool StdoutGarbage { get; init; }
+    public bool ConformanceFixtures { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -69,6 +71,7 @@ internal sealed record Options
                 "--list-changed" => o with { ListChanged = true },
                 "--hang-initialize" => o with { HangInitialize = true },
                 "--stdout-garbage" => o with { StdoutGarbage = true },
+                "--conformance-fixtures" => o with { ConformanceFixtures = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -147,8 +150,9 @@ internal sealed class TestServer(Options options)
                         ["content"] = new JsonObject { ["type"] = "text", ["text"] = $"Hello {(string?)prms?["arguments"]?["who"]} from {(string?)prms?["name"]}" },
                     }),
                 },
-                "resources/list" => JsonNode.Parse("""{"resources":[{"uri":"test://info","name":"info","mimeType":"text/plain"},{"uri":"shared://same","name":"same"}]}"""),
-                "resources/templates/list" => JsonNode.Parse("""{"resourceTemplates":[{"uriTemplate":"test://item/{id}","name":"item"}]}"""),
+                "resources/list" => options.ConformanceFixtures ? ConformanceFixtures.Resources : JsonNode.Parse("""{"resources":[{"uri":"test://info","name":"info","mimeType":"text/plain"},{"uri":"shared://same","name":"same"}]}"""),
+                "resources/templates/list" => options.ConformanceFixtures ? ConformanceFixtures.Templates : JsonNode.Parse("""{"resourceTemplates":[{"uriTemplate":"test://item/{id}","name":"item"}]}"""),
+                "resources/read" when options.ConformanceFixtures => ConformanceFixtures.Read((string?)prms?["uri"]),
                 "resources/read" => new JsonObject
                 {
                     ["contents"] = new JsonArray(new JsonObject
@@ -369,4 +373,41 @@ internal sealed class TestServer(Options options)
     }
 
     private sealed class MethodNotFound(string method) : Exception(method);
+}
+
+/// <summary>The resources the official conformance suite reads by fixed URI (its scenarios' stated requirements).</summary>
+internal static class ConformanceFixtures
+{
+    public static JsonNode Resources => JsonNode.Parse("""
+        {"resources":[{"uri":"test://static-text","name":"static-text","mimeType":"text/plain"},
+                      {"uri":"test://static-binary","name":"static-binary","mimeType":"image/png"},
+                      {"uri":"test://watched-resource","name":"watched-resource","mimeType":"text/plain"}]}
+        """)!;
+
+    public static JsonNode Templates => JsonNode.Parse("""
+        {"resourceTemplates":[{"uriTemplate":"test://template/{id}/data","name":"template","mimeType":"application/json"}]}
+        """)!;
+
+    public static JsonNode Read(string? uri)
+    {
+        JsonObject content;
+        if (uri == "test://static-binary")
+        {
+            content = new JsonObject { ["uri"] = uri, ["mimeType"] = "image/png", ["blob"] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==" };
+        }
+        else if (uri is not null && uri.StartsWith("test://template/", StringComparison.Ordinal) && uri.EndsWith("/data", StringComparison.Ordinal))
+        {
+            var id = uri["test://template/".Length..^"/data".Length];
+            content = new JsonObject
+            {
+                ["uri"] = uri, ["mimeType"] = "application/json",
+                ["text"] = new JsonObject { ["id"] = id, ["templateTest"] = true, ["data"] = $"Data for ID: {id}" }.ToJsonString(),
+            };
+        }
+        else
+        {
+            content = new JsonObject { ["uri"] = uri, ["mimeType"] = "text/plain", ["text"] = "This is the content of the static text resource." };
+        }
+        return new JsonObject { ["contents"] = new JsonArray(content) };
+    }
 }

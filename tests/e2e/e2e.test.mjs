@@ -104,6 +104,35 @@ for (const kind of ['streamable', 'sse']) {
   });
 }
 
+for (const kind of ['streamable', 'sse']) {
+  test(`${kind}: prompts, resources and progress of server-everything are relayed`, async () => {
+    const client = await connect(kind);
+    try {
+      const { prompts } = await client.listPrompts();
+      const simple = prompts.find((p) => p.name.startsWith('everything__') && !(p.arguments ?? []).some((a) => a.required));
+      assert.ok(simple, `no argument-free prompt in ${prompts.map((p) => p.name).join(', ')}`);
+      const got = await client.getPrompt({ name: simple.name, arguments: {} });
+      assert.ok(got.messages.length > 0);
+
+      const { resources } = await client.listResources();
+      assert.ok(resources.length > 0, 'server-everything lists resources');
+      const read = await client.readResource({ uri: resources[0].uri });
+      assert.equal(read.contents[0].uri, resources[0].uri);
+
+      const { tools } = await client.listTools();
+      const longRunning = tools.find((t) => t.name.endsWith('long-running-operation'));
+      assert.ok(longRunning, 'server-everything has a long-running-operation tool');
+      const seen = [];
+      await client.callTool({ name: longRunning.name, arguments: { duration: 1, steps: 3 } }, undefined, {
+        onprogress: (p) => seen.push(p.progress),
+      });
+      assert.ok(seen.length >= 2, `progress relayed: ${JSON.stringify(seen)}`);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
 test('curl path: POST /sse answers tools/list and tools/call as application/json', async () => {
   const list = await fetch(`${baseUrl}/sse`, {
     method: 'POST',
