@@ -85,6 +85,18 @@ internal sealed class TestServer(Options options)
     private readonly object _writeLock = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new();
     private readonly List<JsonObject> _extraTools = [];
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _asked = new();
+    private int _askedIds;
+
+    /// <summary>Sends a request to the client (the gateway) and waits for its answer.</summary>
+    private async Task<JsonObject> AskAsync(string method, JsonObject prms)
+    {
+        var id = $"ts-{Interlocked.Increment(ref _askedIds)}";
+        var waiter = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _asked[JsonValue.Create(id).ToJsonString()] = waiter;
+        Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = prms });
+        return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(20));
+    }
     private int _calls;
 
     public async Task<int> RunAsync()
@@ -105,7 +117,12 @@ internal sealed class TestServer(Options options)
             var id = message["id"]?.DeepClone();
             if (method is null)
             {
-                continue; // a response to something we never ask
+                // An answer to one of our own requests (sampling, elicitation, roots).
+                if (id is not null && _asked.TryRemove(id.ToJsonString(), out var waiter))
+                {
+                    waiter.TrySetResult(message);
+                }
+                continue;
             }
             if (id is null)
             {
@@ -245,6 +262,7 @@ internal sealed class TestServer(Options options)
             Tool("env", "Returns an environment variable", new JsonObject { ["name"] = new JsonObject { ["type"] = "string" } }),
             Tool("pid", "Returns the server's process id", new JsonObject()),
             Tool("progress", "Reports progress 3 times, then answers", new JsonObject()),
+            Tool("ask", "Asks the client: sampling, elicitation or roots", new JsonObject { ["what"] = new JsonObject { ["type"] = "string" } }),
             RichTool(),
         };
         if (options.ListChanged)
@@ -316,6 +334,23 @@ internal sealed class TestServer(Options options)
                 return Text(Environment.GetEnvironmentVariable((string?)arguments["name"] ?? "") ?? "(unset)");
             case "pid":
                 return Text(Environment.ProcessId.ToString());
+            case "ask":
+                var what = (string?)arguments["what"] ?? "sampling";
+                var answer = what switch
+                {
+                    "elicitation" => await AskAsync("elicitation/create", new JsonObject
+                    {
+                        ["message"] = "Your name?",
+                        ["requestedSchema"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["name"] = new JsonObject { ["type"] = "string" } } },
+                    }),
+                    "roots" => await AskAsync("roots/list", new JsonObject()),
+                    _ => await AskAsync("sampling/createMessage", new JsonObject
+                    {
+                        ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = new JsonObject { ["type"] = "text", ["text"] = "Say hi" } }),
+                        ["maxTokens"] = 10,
+                    }),
+                };
+                return Text(answer.ToJsonString());
             case "progress":
                 var token = prms?["_meta"]?["progressToken"]?.DeepClone();
                 for (var i = 1; i <= 3 && token is not null; i++)

@@ -26,6 +26,9 @@ internal abstract class DownstreamSession
 
     public string? ProtocolVersion { get; set; }
 
+    /// <summary>Client capabilities declared at initialize ("sampling", "elicitation", "roots").</summary>
+    public IReadOnlySet<string> ClientCapabilities { get; set; } = new HashSet<string>();
+
     public DateTimeOffset LastActivity { get; set; }
 
     /// <summary>Requests in flight, by raw downstream id, so notifications/cancelled can stop them.</summary>
@@ -74,6 +77,38 @@ internal abstract class DownstreamSession
             return false;
         }
         return channel.Writer.TryWrite(message);
+    }
+
+    private readonly ConcurrentDictionary<Channel<byte[]>, byte> _related = new();
+
+    /// <summary>Opens a stream tied to one POST (Streamable HTTP answered as text/event-stream).</summary>
+    public Channel<byte[]> AttachRelated()
+    {
+        var channel = Channel.CreateUnbounded<byte[]>();
+        _related[channel] = 0;
+        return channel;
+    }
+
+    public void DetachRelated(Channel<byte[]> channel)
+    {
+        _related.TryRemove(channel, out _);
+        channel.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// Sends a message that belongs to a request in flight (progress, a relayed server→client request): on a POST's
+    /// own event stream when one is open, else on the session's stream. The spec lets either carry it.
+    /// </summary>
+    public bool TrySendRelated(byte[] message)
+    {
+        foreach (var channel in _related.Keys)
+        {
+            if (channel.Writer.TryWrite(message))
+            {
+                return true;
+            }
+        }
+        return TrySend(message);
     }
 
     /// <summary>Ends the session: closes its stream and cancels what it has in flight.</summary>

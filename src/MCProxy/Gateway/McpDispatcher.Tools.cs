@@ -41,6 +41,7 @@ internal sealed partial class McpDispatcher
         DownstreamSession? session, bool toolResult, CancellationToken ct)
     {
         var progressToken = _progress.Rewrite(session, ref upstreamParams);
+        using var calling = _requests.Calling(supervisor.Name, session);
         var key = session is null ? null : JsonRpcWriter.IdText(id);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (key is not null)

@@ -20,12 +20,15 @@ internal sealed partial class McpDispatcher
     private readonly BuiltInTools _builtIn;
     private readonly string _separator;
     private readonly ProgressRouter _progress;
+    private readonly ServerRequestRelay _requests;
     private readonly SessionRegistry _sessions;
     private readonly ILogger<McpDispatcher> _logger;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
-        ProgressRouter progress, SessionRegistry sessions, UpstreamNotificationRouter notifications, ILogger<McpDispatcher> logger)
+        ProgressRouter progress, SessionRegistry sessions, UpstreamNotificationRouter notifications, ServerRequestRelay requests,
+        ILogger<McpDispatcher> logger)
     {
+        _requests = requests;
         _progress = progress;
         _sessions = sessions;
         _ = notifications; // constructed here so children's notifications are routed before any client connects
@@ -48,7 +51,8 @@ internal sealed partial class McpDispatcher
                 return ValueTask.FromResult<byte[]?>(null);
             case JsonRpcKind.Response:
             case JsonRpcKind.Error:
-                // Answers to server→client requests; the gateway sends none yet.
+                // A client's answer to a server→client request the gateway relayed.
+                _requests.Complete(message);
                 return ValueTask.FromResult<byte[]?>(null);
             default:
                 return ValueTask.FromResult<byte[]?>(JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.InvalidRequest,
@@ -99,6 +103,11 @@ internal sealed partial class McpDispatcher
         if (session is not null)
         {
             session.ProtocolVersion = version;
+            if (JsonSlice.TryGetProperty(request.Params, "capabilities"u8, out var declared))
+            {
+                session.ClientCapabilities = new[] { "sampling", "elicitation", "roots" }
+                    .Where(c => JsonSlice.TryGetProperty(declared, System.Text.Encoding.UTF8.GetBytes(c), out _)).ToHashSet();
+            }
         }
         LogInitialize(_logger, session?.Id ?? "-", asked ?? "?", version);
         return JsonRpcWriter.Response(request.Id.Span, JsonRpcWriter.Build(w =>

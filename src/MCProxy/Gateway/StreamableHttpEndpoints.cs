@@ -65,7 +65,14 @@ internal static class StreamableHttpEndpoints
         context.Response.Headers[SessionHeader] = session.Id;
         if (!batch.HasRequests)
         {
+            // Notifications (initialized, cancelled) and answers to relayed server→client requests.
+            await batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted).ConfigureAwait(false);
             HttpIo.Accepted(context);
+            return;
+        }
+        if (NeedsEventStream(batch, session))
+        {
+            await AnswerAsEventStreamAsync(context, gateway, batch, session).ConfigureAwait(false);
             return;
         }
         var response = await batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted).ConfigureAwait(false);
@@ -76,6 +83,74 @@ internal static class StreamableHttpEndpoints
             return;
         }
         await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, response).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A call that may produce messages before its answer — progress (the request carries a progressToken) or a
+    /// child's sampling/elicitation/roots request (the client declared one of those) — is answered as
+    /// text/event-stream, so those messages ride the POST itself and never depend on the GET stream being open.
+    /// Everything else gets plain application/json, the cheapest answer.
+    /// </summary>
+    private static bool NeedsEventStream(MessageBatch batch, DownstreamSession session)
+    {
+        if (batch.IsBatch || batch.Messages[0] is not { Kind: JsonRpcKind.Request } request ||
+            request.Method is not ("tools/call" or "prompts/get" or "resources/read" or "completion/complete"))
+        {
+            return false;
+        }
+        return session.ClientCapabilities.Count > 0 ||
+               (JsonSlice.TryGetProperty(request.Params, "_meta"u8, out var meta) && JsonSlice.TryGetProperty(meta, "progressToken"u8, out _));
+    }
+
+    private static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session)
+    {
+        var related = session.AttachRelated();
+        try
+        {
+            await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
+            var body = context.Response.BodyWriter;
+            var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted);
+            while (!dispatch.IsCompleted)
+            {
+                var more = related.Reader.WaitToReadAsync(context.RequestAborted).AsTask();
+                await Task.WhenAny(dispatch, more).ConfigureAwait(false);
+                if (await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false) == 0 && !dispatch.IsCompleted && more.IsCompleted && !more.Result)
+                {
+                    break;
+                }
+            }
+            var response = await dispatch.ConfigureAwait(false);
+            await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false);
+            if (response is not null)
+            {
+                SseStream.WriteEvent(body, "message"u8, response);
+                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            session.LastActivity = gateway.Time.GetUtcNow();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away mid-answer; the call was cancelled with it.
+        }
+        finally
+        {
+            session.DetachRelated(related);
+        }
+    }
+
+    private static async Task<int> DrainAsync(System.Threading.Channels.Channel<byte[]> related, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
+    {
+        var count = 0;
+        while (related.Reader.TryRead(out var message))
+        {
+            SseStream.WriteEvent(body, "message"u8, message);
+            count++;
+        }
+        if (count > 0)
+        {
+            await body.FlushAsync(ct).ConfigureAwait(false);
+        }
+        return count;
     }
 
     private static async Task GetAsync(HttpContext context, GatewayContext gateway)

@@ -29,6 +29,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<ProgressRouter>();
         services.AddSingleton<UpstreamNotificationRouter>();
+        services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();

@@ -354,12 +354,15 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
         }
     }
 
-    private Task<byte[]> AnswerChildRequestAsync(JsonRpcMessage request) => Task.FromResult(request.Method switch
-    {
-        "ping" => JsonRpcWriter.Response(request.Id.Span, "{}"u8),
-        _ => JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound,
-            $"the gateway does not relay {request.Method} to its clients"),
-    });
+    /// <summary>Answers the child's own requests (sampling, elicitation, roots) through the relay.</summary>
+    public Func<ServerSupervisor, JsonRpcMessage, Task<byte[]>>? RequestHandler { get; set; }
+
+    private Task<byte[]> AnswerChildRequestAsync(JsonRpcMessage request) =>
+        RequestHandler is { } handler
+            ? handler(this, request)
+            : Task.FromResult(request.Method == "ping"
+                ? JsonRpcWriter.Response(request.Id.Span, "{}"u8)
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the gateway does not relay {request.Method}"));
 
     private void Publish(Func<ServerStatus, ServerStatus> change)
     {

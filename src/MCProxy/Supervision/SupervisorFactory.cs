@@ -11,6 +11,9 @@ internal sealed class SupervisorFactory(SupervisorOptions options, TimeProvider 
     /// <summary>Set by the relay so children's notifications reach downstream sessions.</summary>
     public Action<ServerSupervisor, Protocol.JsonRpcMessage>? NotificationSink { get; set; }
 
+    /// <summary>Set by the relay so children's server→client requests reach the calling client.</summary>
+    public Func<ServerSupervisor, Protocol.JsonRpcMessage, Task<byte[]>>? RequestHandler { get; set; }
+
     public ServerSupervisor Create(ServerConfig config) =>
-        new(config, options, time, _logger) { NotificationSink = NotificationSink };
+        new(config, options, time, _logger) { NotificationSink = NotificationSink, RequestHandler = RequestHandler };
 }

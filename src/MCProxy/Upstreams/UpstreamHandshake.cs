@@ -13,7 +13,16 @@ internal static class UpstreamHandshake
     {
         w.WriteStartObject();
         w.WriteString("protocolVersion"u8, McpProtocol.Latest);
+        // What the gateway can relay to the client that calls (see ServerRequestRelay): children such as
+        // server-everything only offer their sampling/elicitation/roots tools when these are declared.
         w.WriteStartObject("capabilities"u8);
+        w.WriteStartObject("sampling"u8);
+        w.WriteEndObject();
+        w.WriteStartObject("elicitation"u8);
+        w.WriteEndObject();
+        w.WriteStartObject("roots"u8);
+        w.WriteBoolean("listChanged"u8, false);
+        w.WriteEndObject();
         w.WriteEndObject();
         w.WriteStartObject("clientInfo"u8);
         w.WriteString("name"u8, "mcproxy");

@@ -263,7 +263,7 @@ public sealed class FrontDoorTests : IAsyncLifetime
         Assert.Equal("test", (string)server["name"]!);
         Assert.Equal("ready", (string)server["state"]!);
         Assert.Equal(_gateway.Status("test").Pid, (int)server["pid"]!);
-        Assert.Equal(8, (int)server["tools"]!);
+        Assert.Equal(9, (int)server["tools"]!);
     }
 
     private const string Initialize = """

@@ -31,8 +31,8 @@ public sealed class ToolRelayTests : IAsyncLifetime
         Assert.Contains("mcproxy__status", names);
         Assert.Contains("alpha__echo", names);
         Assert.Contains("beta__echo", names);
-        // beta pages its 33 tools 10 at a time: every page was fetched.
-        Assert.Equal(33, names.Count(n => n.StartsWith("beta__", StringComparison.Ordinal)));
+        // beta pages its 34 tools 10 at a time: every page was fetched.
+        Assert.Equal(34, names.Count(n => n.StartsWith("beta__", StringComparison.Ordinal)));
         Assert.Contains("beta__t24", names);
         Assert.DoesNotContain(names, n => !n.StartsWith("alpha__") && !n.StartsWith("beta__") && n != "mcproxy__status");
     }
@@ -136,7 +136,7 @@ public sealed class ToolRelayTests : IAsyncLifetime
         Assert.Equal(["alpha", "beta"], servers.Select(s => (string)s!["name"]!));
         Assert.All(servers, s => Assert.Equal("ready", (string)s!["state"]!));
         Assert.Equal(_gateway.Status("alpha").Pid, (int)servers[0]!["pid"]!);
-        Assert.Equal(33, (int)servers[1]!["tools"]!);
+        Assert.Equal(34, (int)servers[1]!["tools"]!);
     }
 
     [Fact]

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using MCProxy.Protocol;
+using MCProxy.Supervision;
+using MCProxy.Upstreams;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Gateway;
+
+/// <summary>
+/// Relays a child's server→client requests (sampling/createMessage, elicitation/create, roots/list) to the
+/// downstream client whose call caused them, and the answer back.
+/// Rule (stdio carries nothing that links a child's request to the call that caused it):
+/// - exactly one client has calls in flight to that child → that client is asked;
+/// - several clients do → sampling and elicitation are refused with an error (a user's model or a user's prompt is
+///   never handed to another user's session); roots/list answers an empty list;
+/// - none does → the same: an error for sampling/elicitation, an empty list for roots;
+/// - the chosen client did not declare the capability at initialize → an error that says so.
+/// Requests go out on the client's stream (legacy SSE, or the Streamable HTTP GET stream) with a gateway id;
+/// the client's answer arrives as a POST and is matched here.
+/// </summary>
+internal sealed partial class ServerRequestRelay
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<DownstreamSession, int>> _callers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonRpcMessage>> _pending = new(StringComparer.Ordinal);
+    private readonly ILogger<ServerRequestRelay> _logger;
+    private long _next;
+
+    public ServerRequestRelay(SupervisorFactory factory, ILogger<ServerRequestRelay> logger)
+    {
+        _logger = logger;
+        factory.RequestHandler = HandleAsync;
+    }
+
+    /// <summary>Marks a session as calling a server until the returned scope ends.</summary>
+    public IDisposable Calling(string server, DownstreamSession? session)
+    {
+        if (session is null)
+        {
+            return NoScope.Instance;
+        }
+        var callers = _callers.GetOrAdd(server, _ => new ConcurrentDictionary<DownstreamSession, int>());
+        callers.AddOrUpdate(session, 1, (_, n) => n + 1);
+        return new Scope(callers, session);
+    }
+
+    /// <summary>A client's response to a request we relayed. False when it answers nothing of ours.</summary>
+    public bool Complete(JsonRpcMessage response) =>
+        _pending.TryRemove(JsonRpcWriter.IdText(response.Id.Span), out var tcs) && tcs.TrySetResult(response);
+
+    private async Task<byte[]> HandleAsync(ServerSupervisor server, JsonRpcMessage request)
+    {
+        var capability = request.Method switch
+        {
+            "sampling/createMessage" => "sampling",
+            "elicitation/create" => "elicitation",
+            "roots/list" => "roots",
+            _ => null,
+        };
+        if (capability is null)
+        {
+            return request.Method == "ping"
+                ? JsonRpcWriter.Response(request.Id.Span, "{}"u8)
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the gateway does not relay {request.Method}");
+        }
+        var candidates = _callers.TryGetValue(server.Name, out var callers) ? callers.Keys.ToArray() : [];
+        if (candidates.Length != 1)
+        {
+            LogNoTarget(_logger, server.Name, request.Method!, candidates.Length);
+            return capability == "roots"
+                ? JsonRpcWriter.Response(request.Id.Span, "{\"roots\":[]}"u8)
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, candidates.Length == 0
+                    ? $"no client is calling server '{server.Name}', so there is nobody to ask for {capability}"
+                    : $"{candidates.Length} clients are calling server '{server.Name}' at once; the gateway cannot tell which one asked for {capability}");
+        }
+        var session = candidates[0];
+        if (!session.ClientCapabilities.Contains(capability))
+        {
+            return capability == "roots"
+                ? JsonRpcWriter.Response(request.Id.Span, "{\"roots\":[]}"u8)
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the calling client does not support {capability}");
+        }
+        var id = "gws-" + Interlocked.Increment(ref _next);
+        var rawId = JsonRpcWriter.Quote(id);
+        var key = JsonRpcWriter.IdText(rawId); // keyed by the raw id text, as the answer's id is read
+        var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[key] = tcs;
+        try
+        {
+            if (!session.TrySendRelated(JsonRpcWriter.Request(rawId, request.Method!, request.Params.Span)))
+            {
+                return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError,
+                    "the calling client has no open stream to receive the request (Streamable HTTP needs its GET stream)");
+            }
+            var answer = await tcs.Task.WaitAsync(server.Config.Timeout).ConfigureAwait(false);
+            return answer.Kind == JsonRpcKind.Response
+                ? JsonRpcWriter.Response(request.Id.Span, answer.Result.Span)
+                : JsonRpcWriter.RawError(request.Id.Span, answer.Error.Span);
+        }
+        catch (TimeoutException)
+        {
+            return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, $"the client did not answer {request.Method} in time");
+        }
+        finally
+        {
+            _pending.TryRemove(key, out _);
+        }
+    }
+
+    private sealed class Scope(ConcurrentDictionary<DownstreamSession, int> callers, DownstreamSession session) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+            while (callers.TryGetValue(session, out var n))
+            {
+                if (n <= 1 ? callers.TryRemove(new KeyValuePair<DownstreamSession, int>(session, n)) : callers.TryUpdate(session, n - 1, n))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed class NoScope : IDisposable
+    {
+        public static readonly NoScope Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "[{Server}] asked for {Method} while {Callers} clients were calling it; not relayed")]
+    private static partial void LogNoTarget(ILogger logger, string server, string method, int callers);
+}
