@@ -254,6 +254,17 @@ public sealed class FrontDoorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Mcp_ClientProbingTheDraftRevision_FallsBackAtOnce()
+    {
+        // The C# SDK 2.3 client with no pinned version first probes server/discover (2026-07-28, no initialize);
+        // the gateway's 400 makes it fall back to initialize at once instead of waiting out its probe timeout.
+        var started = DateTime.UtcNow;
+        await using var client = await _gateway.ConnectStreamableAsync(o => o.ProtocolVersion = null);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(4), $"connect took {DateTime.UtcNow - started}");
+        Assert.Contains("test__echo", (await client.ListToolsAsync()).Select(t => t.Name));
+    }
+
+    [Fact]
     public async Task Health_ReportsEachServer()
     {
         var health = await _gateway.HealthAsync();
