@@ -60,14 +60,8 @@ internal static class LegacySseEndpoints
                 "Session not found: open a new GET /sse stream").ConfigureAwait(false);
             return;
         }
-        if (await HttpIo.ReadBodyAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } body)
+        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
         {
-            return;
-        }
-        var batch = MessageBatch.Parse(body);
-        if (batch.ParseError is { } parseError)
-        {
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
             return;
         }
         session.LastActivity = gateway.Time.GetUtcNow();
@@ -96,14 +90,8 @@ internal static class LegacySseEndpoints
 
     private static async Task PlainJsonAsync(HttpContext context, GatewayContext gateway)
     {
-        if (await HttpIo.ReadBodyAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } body)
+        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
         {
-            return;
-        }
-        var batch = MessageBatch.Parse(body);
-        if (batch.ParseError is { } parseError)
-        {
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
             return;
         }
         var response = await batch.DispatchAsync(gateway.Dispatcher, null, context.RequestAborted).ConfigureAwait(false);

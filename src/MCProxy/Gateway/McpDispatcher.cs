@@ -170,6 +170,15 @@ internal sealed partial class McpDispatcher
                 // Finished meanwhile: nothing to cancel.
             }
         }
+        else if (notification.Method == "notifications/roots/list_changed")
+        {
+            // Children cache roots; tell each that asks roots (all do, we declare it) to ask again.
+            foreach (var supervisor in _servers.Entries.Select(e => e.Supervisor).OfType<Supervision.ServerSupervisor>()
+                         .Where(s => s.Status.State == Supervision.ServerState.Ready))
+            {
+                supervisor.TryNotify("notifications/roots/list_changed");
+            }
+        }
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "session {SessionId} initialized: asked {Asked}, speaking {Version}")]

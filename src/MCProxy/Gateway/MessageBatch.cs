@@ -25,6 +25,22 @@ internal sealed class MessageBatch
 
     public bool Contains(string method) => Messages.Any(m => m.Method == method);
 
+    /// <summary>Reads and parses a request body; null after answering 413 (too large) or 400 (not JSON-RPC).</summary>
+    public static async Task<MessageBatch?> ReadAsync(Microsoft.AspNetCore.Http.HttpContext context, long maxBytes)
+    {
+        if (await HttpIo.ReadBodyAsync(context, maxBytes).ConfigureAwait(false) is not { } body)
+        {
+            return null;
+        }
+        var batch = Parse(body);
+        if (batch.ParseError is { } parseError)
+        {
+            await HttpIo.WriteJsonAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
+            return null;
+        }
+        return batch;
+    }
+
     public static MessageBatch Parse(byte[] body)
     {
         try

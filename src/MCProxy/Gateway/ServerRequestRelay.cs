@@ -22,6 +22,8 @@ internal sealed partial class ServerRequestRelay
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<DownstreamSession, int>> _callers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonRpcMessage>> _pending = new(StringComparer.Ordinal);
+    // (server, the child's raw request id) → (session, our raw id), so a child's cancel reaches the client it asked.
+    private readonly ConcurrentDictionary<(string, string), (DownstreamSession Session, byte[] Id)> _relayed = new();
     private readonly ILogger<ServerRequestRelay> _logger;
     private long _next;
 
@@ -84,6 +86,8 @@ internal sealed partial class ServerRequestRelay
         var key = JsonRpcWriter.IdText(rawId); // keyed by the raw id text, as the answer's id is read
         var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[key] = tcs;
+        var childKey = (server.Name, JsonRpcWriter.IdText(request.Id.Span));
+        _relayed[childKey] = (session, rawId);
         try
         {
             if (!session.TrySendRelated(JsonRpcWriter.Request(rawId, request.Method!, request.Params.Span)))
@@ -98,13 +102,43 @@ internal sealed partial class ServerRequestRelay
         }
         catch (TimeoutException)
         {
+            session.TrySendRelated(Cancelled(rawId, "the server's timeout elapsed"));
             return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, $"the client did not answer {request.Method} in time");
+        }
+        catch (OperationCanceledException)
+        {
+            return JsonRpcWriter.Error(request.Id.Span, -32800, "Request cancelled");
         }
         finally
         {
             _pending.TryRemove(key, out _);
+            _relayed.TryRemove(childKey, out _);
         }
     }
+
+    /// <summary>A child cancelled a request it had sent us: pass the cancel to the client that was asked.</summary>
+    public void ChildCancelled(string server, JsonRpcMessage notification)
+    {
+        if (JsonSlice.TryGetProperty(notification.Params, "requestId"u8, out var requestId) &&
+            _relayed.TryRemove((server, JsonRpcWriter.IdText(requestId.Span)), out var target))
+        {
+            target.Session.TrySendRelated(Cancelled(target.Id, JsonSlice.GetString(notification.Params, "reason"u8) ?? "cancelled by the server"));
+            if (_pending.TryRemove(JsonRpcWriter.IdText(target.Id), out var tcs))
+            {
+                tcs.TrySetCanceled();
+            }
+        }
+    }
+
+    private static byte[] Cancelled(byte[] rawId, string reason) =>
+        JsonRpcWriter.Notification("notifications/cancelled", JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("requestId"u8);
+            w.WriteRawValue(rawId, skipInputValidation: true);
+            w.WriteString("reason"u8, reason);
+            w.WriteEndObject();
+        }));
 
     private sealed class Scope(ConcurrentDictionary<DownstreamSession, int> callers, DownstreamSession session) : IDisposable
     {

@@ -32,14 +32,8 @@ internal static class StreamableHttpEndpoints
                 "Not Acceptable: the client must accept both application/json and text/event-stream").ConfigureAwait(false);
             return;
         }
-        if (await HttpIo.ReadBodyAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } body)
+        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
         {
-            return;
-        }
-        var batch = MessageBatch.Parse(body);
-        if (batch.ParseError is { } parseError)
-        {
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
             return;
         }
         DownstreamSession session;

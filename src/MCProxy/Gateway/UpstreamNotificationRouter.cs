@@ -17,9 +17,12 @@ internal sealed partial class UpstreamNotificationRouter
     private readonly CatalogPublisher _catalog;
     private readonly ILogger<UpstreamNotificationRouter> _logger;
 
+    private readonly ServerRequestRelay _requests;
+
     public UpstreamNotificationRouter(ProgressRouter progress, SessionRegistry sessions, CatalogPublisher catalog,
-        SupervisorFactory factory, ILogger<UpstreamNotificationRouter> logger)
+        SupervisorFactory factory, ServerRequestRelay requests, ILogger<UpstreamNotificationRouter> logger)
     {
+        _requests = requests;
         _progress = progress;
         _sessions = sessions;
         _catalog = catalog;
@@ -33,6 +36,9 @@ internal sealed partial class UpstreamNotificationRouter
         {
             case "notifications/progress":
                 _progress.Deliver(message);
+                break;
+            case "notifications/cancelled":
+                _requests.ChildCancelled(server.Name, message);
                 break;
             case "notifications/message":
                 var prms = message.Params.IsEmpty ? "{}"u8.ToArray() : message.Params.ToArray();

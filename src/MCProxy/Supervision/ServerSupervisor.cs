@@ -64,6 +64,20 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
         return connection.RequestAsync(method, rawParams, Config.Timeout, ct);
     }
 
+    /// <summary>Sends a notification to the child if it is connected; false otherwise.</summary>
+    public bool TryNotify(string method)
+    {
+        try
+        {
+            Volatile.Read(ref _connection)?.Notify(method, default);
+            return _connection is not null;
+        }
+        catch (UpstreamUnavailableException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A user-facing explanation of why the server cannot answer: state, exit code, last error, stderr tail.</summary>
     public string DescribeUnavailable()
     {

@@ -207,25 +207,29 @@ public sealed class LiveReloadTests
         await gateway.WaitUntilAsync(() => gateway.Services.GetService(typeof(MCProxy.Gateway.SessionRegistry)) is MCProxy.Gateway.SessionRegistry s &&
                                            s.All.Count(x => x.HasStream) == 2, "both streams open");
 
-        // NOTE: the legacy SSE client gets responses and notifications on one ordered stream, so after a ping its
-        // count is exact. The Streamable client's notifications ride its GET stream, unordered with POST replies, so
-        // the test waits for it to reach the count the broadcast (which writes both in the same order) must produce.
+        // NOTE: the gateway's own count of tools/list_changed broadcasts is exact (it is raised inside the reconcile
+        // that WriteConfigAsync waits for); each client must then receive exactly that many. Clients handle
+        // notifications asynchronously, so the test waits for their counts to reach the gateway's.
+        var publisher = (MCProxy.Aggregation.CatalogPublisher)gateway.Services.GetService(typeof(MCProxy.Aggregation.CatalogPublisher))!;
+        var broadcast = 0;
+        publisher.ListsChanged += methods => Interlocked.Add(ref broadcast, methods.Count(m => m == "notifications/tools/list_changed"));
+
         var added = Config(TestServers.Entry("a"), TestServers.Entry("b"));
         await gateway.WriteConfigAsync(added);
-        await Settled(gateway, http, legacy, () => streamable, 1);
-        Assert.Equal((1, 1), (streamable, sse));
+        Assert.Equal(1, Volatile.Read(ref broadcast));
+        await Received(gateway, () => streamable, () => sse, 1);
 
         await gateway.WriteConfigAsync(added.Replace(",", ",\n  "));   // whitespace only: nothing owed
+        Assert.Equal(1, Volatile.Read(ref broadcast));
         await gateway.WriteConfigAsync(Config(TestServers.Entry("a")));
-        await Settled(gateway, http, legacy, () => streamable, 2);
-        Assert.Equal((2, 2), (streamable, sse));
+        Assert.Equal(2, Volatile.Read(ref broadcast));
+        await Received(gateway, () => streamable, () => sse, 2);
     }
 
-    private static async Task Settled(GatewayFixture gateway, McpClient http, McpClient legacy, Func<int> streamable, int expected)
+    private static async Task Received(GatewayFixture gateway, Func<int> streamable, Func<int> sse, int expected)
     {
-        await legacy.PingAsync();
-        await http.PingAsync();
-        await gateway.WaitUntilAsync(() => streamable() >= expected, $"streamable client saw {expected} list_changed", 10);
+        await gateway.WaitUntilAsync(() => streamable() >= expected && sse() >= expected, $"both clients saw {expected} list_changed", 10);
+        Assert.Equal((expected, expected), (streamable(), sse()));
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename")]
