@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -127,6 +128,38 @@ for (const kind of ['streamable', 'sse']) {
         onprogress: (p) => seen.push(p.progress),
       });
       assert.ok(seen.length >= 2, `progress relayed: ${JSON.stringify(seen)}`);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+for (const kind of ['streamable', 'sse']) {
+  test(`${kind}: server-everything's sampling, elicitation and roots requests reach this client`, async () => {
+    const client = new Client({ name: 'mcproxy-e2e', version: '1.0.0' },
+      { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      model: 'e2e-model', role: 'assistant', content: { type: 'text', text: `sampled over ${kind}` },
+    }));
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///e2e/root', name: 'e2e' }] }));
+    const transport = kind === 'sse'
+      ? new SSEClientTransport(new URL(`${baseUrl}/sse`))
+      : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`));
+    await client.connect(transport);
+    try {
+      const sampled = await client.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } });
+      assert.match(JSON.stringify(sampled), new RegExp(`sampled over ${kind}`));
+      const elicited = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
+      assert.match(JSON.stringify(elicited), /decline/);
+      // server-everything caches roots and asks again after roots/list_changed, outside any call.
+      await client.sendRootsListChanged();
+      let roots = '';
+      for (let i = 0; i < 50 && !roots.includes('file:///e2e/root'); i++) {
+        roots = JSON.stringify(await client.callTool({ name: 'everything__get-roots-list', arguments: {} }));
+        if (!roots.includes('file:///e2e/root')) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(roots, /file:\/\/\/e2e\/root/);
     } finally {
       await client.close();
     }

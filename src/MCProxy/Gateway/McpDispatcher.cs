@@ -172,6 +172,10 @@ internal sealed partial class McpDispatcher
         }
         else if (notification.Method == "notifications/roots/list_changed")
         {
+            if (session is not null)
+            {
+                _requests.RootsChanged(session);
+            }
             // Children cache roots; tell each that asks roots (all do, we declare it) to ask again.
             foreach (var supervisor in _servers.Entries.Select(e => e.Supervisor).OfType<Supervision.ServerSupervisor>()
                          .Where(s => s.Status.State == Supervision.ServerState.Ready))

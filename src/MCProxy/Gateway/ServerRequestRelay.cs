@@ -13,7 +13,9 @@ namespace MCProxy.Gateway;
 /// - exactly one client has calls in flight to that child → that client is asked;
 /// - several clients do → sampling and elicitation are refused with an error (a user's model or a user's prompt is
 ///   never handed to another user's session); roots/list answers an empty list;
-/// - none does → the same: an error for sampling/elicitation, an empty list for roots;
+/// - none does → an error for sampling/elicitation; roots/list (children ask it at start and after a
+///   roots/list_changed) goes to the client that last announced a roots change, else to the only connected client
+///   that has roots, else answers an empty list;
 /// - the chosen client did not declare the capability at initialize → an error that says so.
 /// Requests go out on the client's stream (legacy SSE, or the Streamable HTTP GET stream) with a gateway id;
 /// the client's answer arrives as a POST and is matched here.
@@ -27,8 +29,12 @@ internal sealed partial class ServerRequestRelay
     private readonly ILogger<ServerRequestRelay> _logger;
     private long _next;
 
-    public ServerRequestRelay(SupervisorFactory factory, ILogger<ServerRequestRelay> logger)
+    private readonly SessionRegistry _sessions;
+    private DownstreamSession? _rootsAnnouncer;
+
+    public ServerRequestRelay(SupervisorFactory factory, SessionRegistry sessions, ILogger<ServerRequestRelay> logger)
     {
+        _sessions = sessions;
         _logger = logger;
         factory.RequestHandler = HandleAsync;
     }
@@ -44,6 +50,9 @@ internal sealed partial class ServerRequestRelay
         callers.AddOrUpdate(session, 1, (_, n) => n + 1);
         return new Scope(callers, session);
     }
+
+    /// <summary>Remembers the client whose notifications/roots/list_changed made the children ask for roots again.</summary>
+    public void RootsChanged(DownstreamSession session) => Volatile.Write(ref _rootsAnnouncer, session);
 
     /// <summary>A client's response to a request we relayed. False when it answers nothing of ours.</summary>
     public bool Complete(JsonRpcMessage response) =>
@@ -65,6 +74,12 @@ internal sealed partial class ServerRequestRelay
                 : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the gateway does not relay {request.Method}");
         }
         var candidates = _callers.TryGetValue(server.Name, out var callers) ? callers.Keys.ToArray() : [];
+        if (candidates.Length == 0 && capability == "roots" && RootsOwner() is { } owner)
+        {
+            // Children ask for roots outside any call (at start, after roots/list_changed): ask the client that
+            // announced a change, or the only connected client that has roots.
+            candidates = [owner];
+        }
         if (candidates.Length != 1)
         {
             LogNoTarget(_logger, server.Name, request.Method!, candidates.Length);
@@ -114,6 +129,17 @@ internal sealed partial class ServerRequestRelay
             _pending.TryRemove(key, out _);
             _relayed.TryRemove(childKey, out _);
         }
+    }
+
+    private DownstreamSession? RootsOwner()
+    {
+        if (Volatile.Read(ref _rootsAnnouncer) is { } announcer && _sessions.TryGet(announcer.Id, out _) &&
+            announcer.ClientCapabilities.Contains("roots"))
+        {
+            return announcer;
+        }
+        var withRoots = _sessions.All.Where(s => s.ClientCapabilities.Contains("roots")).Take(2).ToArray();
+        return withRoots.Length == 1 ? withRoots[0] : null;
     }
 
     /// <summary>A child cancelled a request it had sent us: pass the cancel to the client that was asked.</summary>
