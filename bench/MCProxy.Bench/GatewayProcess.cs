@@ -82,6 +82,15 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return double.NaN;
     }
 
+    /// <summary>CPU time the gateway process has used so far (user + system), from /proc.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // fields[11], fields[12] = utime, stime (fields 14 and 15 of stat(5)), in clock ticks of 1/100 s
+        return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -110,7 +110,7 @@ if (Run("throughput"))
 {
 Console.WriteLine();
 Console.WriteLine($"## throughput: tools/call echo on the C# test server, {perLevel} calls per level");
-Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s",16} {"gateway/direct",15} {"errors",7}");
+Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s",16} {"gateway/direct",15} {"errors",7} {"gateway CPU µs/call",19}");
 {
     await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
     await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
@@ -118,9 +118,11 @@ Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s"
     {
         var direct = await RunConcurrentAsync(c, perLevel, (_, m) => stdio.CallAsync("tools/call", EchoParams("echo", m)));
         var clients = Enumerable.Range(0, c).Select(_ => new PlainJsonClient(http, gateway.BaseUrl)).ToArray();
+        var cpuBefore = gateway.CpuTime();
         var through = await RunConcurrentAsync(c, perLevel, (w, m) => clients[w].CallAsync("tools/call", EchoParams("t__echo", m)));
+        var cpuPerCall = (gateway.CpuTime() - cpuBefore).TotalMicroseconds / perLevel;
         throughputRows.Add((c, direct.Rate, through.Rate));
-        Console.WriteLine($"{c,-12} {direct.Rate,15:F0} {through.Rate,16:F0} {through.Rate / direct.Rate,15:P0} {direct.Errors + through.Errors,7}");
+        Console.WriteLine($"{c,-12} {direct.Rate,15:F0} {through.Rate,16:F0} {through.Rate / direct.Rate,15:P0} {direct.Errors + through.Errors,7} {cpuPerCall,19:F0}");
     }
 }
 

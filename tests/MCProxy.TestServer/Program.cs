@@ -88,13 +88,22 @@ internal sealed class TestServer(Options options)
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _asked = new();
     private int _askedIds;
 
-    /// <summary>Sends a request to the client (the gateway) and waits for its answer.</summary>
-    private async Task<JsonObject> AskAsync(string method, JsonObject prms)
+    /// <summary>Sends a request to the client (the gateway) and waits for its answer; optionally cancels it first.</summary>
+    private async Task<JsonObject> AskAsync(string method, JsonObject prms, int cancelAfterMs = -1)
     {
         var id = $"ts-{Interlocked.Increment(ref _askedIds)}";
         var waiter = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
         _asked[JsonValue.Create(id).ToJsonString()] = waiter;
         Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = prms });
+        if (cancelAfterMs >= 0)
+        {
+            await Task.Delay(cancelAfterMs);
+            Send(new JsonObject
+            {
+                ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled",
+                ["params"] = new JsonObject { ["requestId"] = id, ["reason"] = "changed my mind" },
+            });
+        }
         return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
     private int _calls;
@@ -344,6 +353,11 @@ internal sealed class TestServer(Options options)
                         ["requestedSchema"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["name"] = new JsonObject { ["type"] = "string" } } },
                     }),
                     "roots" => await AskAsync("roots/list", new JsonObject()),
+                    "cancelled-sampling" => await AskAsync("sampling/createMessage", new JsonObject
+                    {
+                        ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = new JsonObject { ["type"] = "text", ["text"] = "never mind" } }),
+                        ["maxTokens"] = 10,
+                    }, cancelAfterMs: 300),
                     _ => await AskAsync("sampling/createMessage", new JsonObject
                     {
                         ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = new JsonObject { ["type"] = "text", ["text"] = "Say hi" } }),

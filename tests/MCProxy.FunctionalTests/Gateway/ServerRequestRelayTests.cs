@@ -81,4 +81,30 @@ public sealed class ServerRequestRelayTests : IAsyncLifetime
         Assert.Equal(0, otherAsked);
         await slow;
     }
+
+    [Fact]
+    public async Task ChildCancelsItsRequest_TheClientIsToldAndTheChildIsAnswered()
+    {
+        var handlerCancelled = new TaskCompletionSource();
+        await using var client = await _gateway.ConnectStreamableAsync(o =>
+        {
+            WithHandlers(o);
+            o.Handlers.SamplingHandler = async (_, _, ct) =>
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    handlerCancelled.TrySetResult();
+                    throw;
+                }
+                return new CreateMessageResult { Content = [new TextContentBlock { Text = "too late" }], Model = "m", Role = Role.Assistant };
+            };
+        });
+        var answer = Text(await client.CallToolAsync("a__ask", new Dictionary<string, object?> { ["what"] = "cancelled-sampling" }));
+        Assert.Contains("Request cancelled", answer);
+        await handlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }

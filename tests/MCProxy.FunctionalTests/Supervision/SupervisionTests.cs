@@ -50,6 +50,27 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task StableRunning_ResetsTheCrashCount()
+    {
+        // "Stable" shortened to 1 s for the test; the product's is 60 s.
+        var options = GatewayFixture.FastRestarts with { StableAfter = TimeSpan.FromSeconds(1) };
+        await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("flaky")), options);
+        for (var crash = 1; crash <= 3; crash++)
+        {
+            var pid = gateway.Status("flaky").Pid;
+            await gateway.RpcAsync("tools/call", new JsonObject { ["name"] = "flaky__crash" });
+            await gateway.WaitUntilAsync(() => gateway.Status("flaky") is { State: ServerState.Ready } s && s.Pid != pid, $"restart {crash}");
+        }
+        // Three crashes used up the restarts; after a stable second the count starts over, so a fourth crash restarts.
+        var readySince = gateway.Status("flaky").Since;
+        await gateway.WaitUntilAsync(() => DateTimeOffset.UtcNow - readySince > TimeSpan.FromSeconds(1.2), "a stable second");
+        var before = gateway.Status("flaky").Pid;
+        await gateway.RpcAsync("tools/call", new JsonObject { ["name"] = "flaky__crash" });
+        await gateway.WaitUntilAsync(() => gateway.Status("flaky") is { State: ServerState.Ready } s && s.Pid != before, "restart after reset");
+        Assert.Equal(4, gateway.Status("flaky").Restarts);
+    }
+
+    [Fact]
     public async Task Crash_ConnectedClientsAreToldTheToolListChanged()
     {
         await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("flaky"), TestServers.Entry("steady")));
