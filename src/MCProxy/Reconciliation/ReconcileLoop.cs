@@ -100,10 +100,27 @@ internal sealed partial class ReconcileLoop(
         {
             return null;
         }
+        var loaded = ConfigFile.Parse(texts, options);
+        if (!loaded.IsValid)
+        {
+            // NOTE 2: an in-place save may still be under way (a poll can catch one between truncate and write):
+            // look once more after the quiet period before calling the file broken.
+            await Task.Delay(Debounce, time, ct).ConfigureAwait(false);
+            var again = ConfigFile.ReadTexts(options);
+            if (again.Fingerprint != fingerprint)
+            {
+                texts = again;
+                fingerprint = again.Fingerprint;
+                loaded = ConfigFile.Parse(again, options);
+            }
+            if (fingerprint == _lastFingerprint)
+            {
+                return null; // the save finished as the content we run already
+            }
+        }
         // Remember even an invalid read, so a broken file is reported once, not at every poll.
         _lastFingerprint = fingerprint;
         Interlocked.Increment(ref _reloads);
-        var loaded = ConfigFile.Parse(texts, options);
         ReloadOutcome outcome;
         if (!loaded.IsValid)
         {
