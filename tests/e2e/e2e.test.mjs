@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,7 +193,22 @@ test('SIGTERM stops the gateway and every npm child', async () => {
   const started = Date.now();
   assert.equal(await exited, 0);
   assert.ok(Date.now() - started < 6000, `shutdown took ${Date.now() - started} ms`);
+  // Live members of each child's process group (zombies waiting for init to reap them count as gone).
+  const liveInGroup = (pgid) => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[2]) === pgid && !['Z', 'X'].includes(fields[0]);
+    } catch {
+      return false; // exited while we looked
+    }
+  });
   for (const pid of pids) {
-    assert.throws(() => process.kill(-pid, 0), /ESRCH/, `process group ${pid} outlived the gateway`);
+    let alive = liveInGroup(pid);
+    for (let i = 0; i < 20 && alive.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      alive = liveInGroup(pid);
+    }
+    assert.deepEqual(alive, [], `process group ${pid} outlived the gateway`);
   }
 });
