@@ -45,4 +45,32 @@ public class CommandLineTests
         Assert.True(help);
         Assert.True(version);
     }
+
+    [Fact]
+    public void ApplySettings_EnvironmentStyleKeys_SetLoggingAndFlagsStillWin()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["LOG"] = "1", ["LOG_LEVEL"] = "warning", ["SYSLOG_TARGET"] = "udp://127.0.0.1:5514",
+            ["SYSLOG_FACILITY"] = "local3", ["SYSLOG_FORMAT"] = "rfc3164",
+        };
+        var fromEnv = CommandLine.ApplySettings(new GatewayOptions(), k => env.GetValueOrDefault(k), out var error)!;
+        Assert.Null(error);
+        Assert.True(fromEnv.LogToStdout);
+        Assert.Equal(Serilog.Events.LogEventLevel.Warning, fromEnv.LogLevel);
+        Assert.Equal("udp://127.0.0.1:5514", fromEnv.Syslog.Target);
+        Assert.Equal(19, fromEnv.Syslog.Facility);
+        Assert.Equal(MCProxy.Hosting.Logging.SyslogFormat.Rfc3164, fromEnv.Syslog.Format);
+        var flags = CommandLine.Parse(["--log-level", "debug", "--syslog-format", "rfc5424"], fromEnv, out error, out _, out _)!;
+        Assert.Equal(Serilog.Events.LogEventLevel.Debug, flags.LogLevel);
+        Assert.Equal(MCProxy.Hosting.Logging.SyslogFormat.Rfc5424, flags.Syslog.Format);
+        Assert.Equal("udp://127.0.0.1:5514", flags.Syslog.Target);
+    }
+
+    [Fact]
+    public void ApplySettings_BadValue_NamesTheVariable()
+    {
+        Assert.Null(CommandLine.ApplySettings(new GatewayOptions(), k => k == "SYSLOG_TARGET" ? "ftp://x" : null, out var error));
+        Assert.StartsWith("MCPROXY_SYSLOG_TARGET", error);
+    }
 }
