@@ -67,10 +67,14 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
     /// <summary>Sends a notification to the child if it is connected; false otherwise.</summary>
     public bool TryNotify(string method)
     {
+        if (Volatile.Read(ref _connection) is not { } connection)
+        {
+            return false;
+        }
         try
         {
-            Volatile.Read(ref _connection)?.Notify(method, default);
-            return _connection is not null;
+            connection.Notify(method, default);
+            return true;
         }
         catch (UpstreamUnavailableException)
         {
