@@ -25,13 +25,11 @@ internal sealed partial class McpDispatcher
     private readonly ILogger<McpDispatcher> _logger;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
-        ProgressRouter progress, SessionRegistry sessions, UpstreamNotificationRouter notifications, ServerRequestRelay requests,
-        ILogger<McpDispatcher> logger)
+        ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, ILogger<McpDispatcher> logger)
     {
         _requests = requests;
         _progress = progress;
         _sessions = sessions;
-        _ = notifications; // constructed here so children's notifications are routed before any client connects
         _catalog = catalog;
         _servers = servers;
         _builtIn = builtIn;

@@ -15,6 +15,9 @@ internal static class EndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapMcProxy(this IEndpointRouteBuilder app)
     {
         var services = app.ServiceProvider;
+        // Both hook themselves into the SupervisorFactory; resolve them before the first child starts.
+        services.GetRequiredService<UpstreamNotificationRouter>();
+        services.GetRequiredService<ServerRequestRelay>();
         var gateway = new GatewayContext(
             services.GetRequiredService<McpDispatcher>(),
             services.GetRequiredService<SessionRegistry>(),

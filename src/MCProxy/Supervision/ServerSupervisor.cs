@@ -284,13 +284,15 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
 
     private void OnNotification(UpstreamConnection connection, JsonRpcMessage message)
     {
-        var kinds = message.Method switch
+        // One bit per ListKind.All entry whose list this notification announces (resources: resources + templates).
+        var kinds = 0;
+        for (var i = 0; i < ListKind.All.Count; i++)
         {
-            "notifications/tools/list_changed" => 1,
-            "notifications/prompts/list_changed" => 2,
-            "notifications/resources/list_changed" => 4 | 8,
-            _ => 0,
-        };
+            if (ListKind.All[i].ChangedNotification == message.Method)
+            {
+                kinds |= 1 << i;
+            }
+        }
         if (kinds == 0)
         {
             if (NotificationSink is { } sink)
@@ -313,11 +315,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
     /// <summary>Lists a kind when the child offers it; an optional list (templates) that errors counts as empty.</summary>
     private async Task<IReadOnlyList<UpstreamTool>> ListIfOfferedAsync(UpstreamConnection connection, UpstreamInfo info, ListKind kind, CancellationToken ct)
     {
-        if (!Protocol.JsonSlice.TryGetProperty(info.Capabilities, kind.CapabilityUtf8, out _) && kind != ListKind.Tools)
-        {
-            return [];
-        }
-        if (kind == ListKind.Tools && !Protocol.JsonSlice.TryGetProperty(info.Capabilities, "tools"u8, out _))
+        if (!Protocol.JsonSlice.TryGetProperty(info.Capabilities, kind.CapabilityUtf8, out _))
         {
             return [];
         }
