@@ -106,12 +106,13 @@ internal static class StreamableHttpEndpoints
             var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted);
             while (!dispatch.IsCompleted)
             {
+                // The channel completes only at DetachRelated, so "more" ends with data, or cancelled by an abort.
                 var more = related.Reader.WaitToReadAsync(context.RequestAborted).AsTask();
-                await Task.WhenAny(dispatch, more).ConfigureAwait(false);
-                if (await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false) == 0 && !dispatch.IsCompleted && more.IsCompleted && !more.Result)
+                if (await Task.WhenAny(dispatch, more).ConfigureAwait(false) == more && more.IsCanceled)
                 {
-                    break;
+                    break; // the client went away; the dispatch is cancelled with the same token
                 }
+                await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false);
             }
             var response = await dispatch.ConfigureAwait(false);
             await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false);
@@ -132,19 +133,18 @@ internal static class StreamableHttpEndpoints
         }
     }
 
-    private static async Task<int> DrainAsync(System.Threading.Channels.Channel<byte[]> related, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
+    private static async Task DrainAsync(System.Threading.Channels.Channel<byte[]> related, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
     {
-        var count = 0;
+        var wrote = false;
         while (related.Reader.TryRead(out var message))
         {
             SseStream.WriteEvent(body, "message"u8, message);
-            count++;
+            wrote = true;
         }
-        if (count > 0)
+        if (wrote)
         {
             await body.FlushAsync(ct).ConfigureAwait(false);
         }
-        return count;
     }
 
     private static async Task GetAsync(HttpContext context, GatewayContext gateway)
