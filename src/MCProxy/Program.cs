@@ -44,8 +44,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
 {
-    Console.Error.WriteLine($"mcproxy: cannot listen on {options.Host}:{options.Port}: {ex.Message}");
+    // Kestrel wraps a bind failure in IOException; its inner exception's type (not the message text) says which.
+    Console.Error.WriteLine($"mcproxy: cannot listen on {options.Host}:{options.Port}: {ex.InnerException.Message}");
     return 1;
 }

@@ -66,7 +66,7 @@ internal sealed class BuiltInTools
         w.WriteStartArray("servers"u8);
         foreach (var entry in _registry.Entries)
         {
-            ServerStatusWriter.Write(w, entry, includeStderr: false);
+            ServerStatusWriter.Write(w, entry, StatusDetail.Errors);
         }
         w.WriteEndArray();
         w.WriteEndObject();

@@ -3,10 +3,21 @@ using MCProxy.Supervision;
 
 namespace MCProxy.Aggregation;
 
+/// <summary>How much of a server's status a reader may see.</summary>
+internal enum StatusDetail
+{
+    /// <summary>Name, state, pid, restarts, counts: nothing a child or a config author wrote.</summary>
+    StatesOnly,
+    /// <summary>Plus error texts and server info, without stderr (MCP clients, through mcproxy__status).</summary>
+    Errors,
+    /// <summary>Everything, stderr tail included (/health for loopback callers).</summary>
+    Full,
+}
+
 /// <summary>One server as JSON, shared by /health and the mcproxy__status tool so both always agree.</summary>
 internal static class ServerStatusWriter
 {
-    public static void Write(Utf8JsonWriter w, ServerEntry entry, bool includeStderr)
+    public static void Write(Utf8JsonWriter w, ServerEntry entry, StatusDetail detail)
     {
         var status = entry.Supervisor?.Status;
         w.WriteStartObject();
@@ -25,6 +36,11 @@ internal static class ServerStatusWriter
         if (status?.ExitCode is { } exitCode)
         {
             w.WriteNumber("exitCode"u8, exitCode);
+        }
+        if (detail == StatusDetail.StatesOnly)
+        {
+            w.WriteEndObject();
+            return;
         }
         var lastError = status?.LastError;
         if (!entry.Definition.IsValid)
@@ -57,7 +73,7 @@ internal static class ServerStatusWriter
             w.WriteString("protocolVersion"u8, info.ProtocolVersion);
             w.WriteEndObject();
         }
-        if (includeStderr && entry.Supervisor is { } supervisor)
+        if (detail == StatusDetail.Full && entry.Supervisor is { } supervisor)
         {
             var tail = supervisor.StderrTail;
             if (tail.Count > 0)

@@ -1,23 +1,26 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 
 namespace MCProxy.Gateway;
 
 /// <summary>
 /// A connected client that can receive messages the gateway originates (list_changed and, for legacy SSE, every
-/// response). Messages queue on a channel drained by the SSE stream writer.
+/// response). Messages queue per stream (<see cref="OutboundQueue"/>) and are drained by the SSE writers.
+/// NOTE 1: all of a session's queues share one byte budget; a client that lets it fill is disconnected (its
+/// streams aborted, its calls cancelled) and <see cref="Overrun"/> tells the registry to forget it.
 /// </summary>
 internal abstract class DownstreamSession
 {
-    /// <summary>A client that stops reading is dropped rather than allowed to grow memory without bound.</summary>
-    private const int MaxQueuedMessages = 10_000;
+    private readonly long _queueBudget;
+    private readonly ConcurrentDictionary<OutboundQueue, byte> _related = new();
+    private OutboundQueue? _stream;
+    private long _queuedBytes;
+    private int _closed;
 
-    private Channel<byte[]>? _stream;
-
-    protected DownstreamSession(string id, DateTimeOffset now)
+    protected DownstreamSession(string id, DateTimeOffset now, long queueBudget = 8 * 1024 * 1024)
     {
         Id = id;
         LastActivity = now;
+        _queueBudget = queueBudget;
     }
 
     public string Id { get; }
@@ -36,63 +39,51 @@ internal abstract class DownstreamSession
 
     public bool HasStream => Volatile.Read(ref _stream) is not null;
 
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Bytes waiting in this session's queues.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
     /// <summary>Resource URIs (as exposed) this client subscribed to.</summary>
     public ConcurrentDictionary<string, byte> Subscriptions { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Attaches the SSE stream that carries messages to this client; false when one is attached already.</summary>
-    public bool TryAttachStream(out ChannelReader<byte[]> reader)
+    /// <summary>Raised once when the client fell behind by more than the queue budget and was disconnected.</summary>
+    public event Action<DownstreamSession>? Overrun;
+
+    /// <summary>Attaches the SSE stream that carries messages to this client; null when one is attached already.</summary>
+    public OutboundQueue? TryAttachStream(Action abort)
     {
-        // Not SingleReader: only the multi-reader unbounded channel can report Count, which bounds a stalled client.
-        var channel = Channel.CreateUnbounded<byte[]>();
-        if (Interlocked.CompareExchange(ref _stream, channel, null) is not null)
+        var queue = new OutboundQueue(this, abort);
+        if (IsClosed || Interlocked.CompareExchange(ref _stream, queue, null) is not null)
         {
-            reader = null!;
-            return false;
+            return null;
         }
-        reader = channel.Reader;
-        return true;
+        return queue;
     }
 
-    public void DetachStream(ChannelReader<byte[]> reader)
+    public void DetachStream(OutboundQueue queue)
     {
-        var current = Volatile.Read(ref _stream);
-        if (current is not null && ReferenceEquals(current.Reader, reader))
+        if (Interlocked.CompareExchange(ref _stream, null, queue) == queue)
         {
-            Interlocked.CompareExchange(ref _stream, null, current);
-            current.Writer.TryComplete();
+            queue.Complete();
         }
     }
 
     /// <summary>Queues a message for the client's stream. False when there is no stream or the client stopped reading.</summary>
-    public bool TrySend(byte[] message)
+    public bool TrySend(byte[] message) => Volatile.Read(ref _stream) is { } stream && stream.TryWrite(message);
+
+    /// <summary>Opens a queue tied to one POST (Streamable HTTP answered as text/event-stream).</summary>
+    public OutboundQueue AttachRelated(Action abort)
     {
-        var channel = Volatile.Read(ref _stream);
-        if (channel is null)
-        {
-            return false;
-        }
-        if (channel.Reader.Count >= MaxQueuedMessages)
-        {
-            channel.Writer.TryComplete(new IOException("the client is not reading its event stream"));
-            return false;
-        }
-        return channel.Writer.TryWrite(message);
+        var queue = new OutboundQueue(this, abort);
+        _related[queue] = 0;
+        return queue;
     }
 
-    private readonly ConcurrentDictionary<Channel<byte[]>, byte> _related = new();
-
-    /// <summary>Opens a stream tied to one POST (Streamable HTTP answered as text/event-stream).</summary>
-    public Channel<byte[]> AttachRelated()
+    public void DetachRelated(OutboundQueue queue)
     {
-        var channel = Channel.CreateUnbounded<byte[]>();
-        _related[channel] = 0;
-        return channel;
-    }
-
-    public void DetachRelated(Channel<byte[]> channel)
-    {
-        _related.TryRemove(channel, out _);
-        channel.Writer.TryComplete();
+        _related.TryRemove(queue, out _);
+        queue.Complete();
     }
 
     /// <summary>
@@ -101,20 +92,59 @@ internal abstract class DownstreamSession
     /// </summary>
     public bool TrySendRelated(byte[] message)
     {
-        foreach (var channel in _related.Keys)
+        foreach (var queue in _related.Keys)
         {
-            if (channel.Writer.TryWrite(message))
+            if (queue.TryWrite(message))
             {
                 return true;
+            }
+            if (IsClosed)
+            {
+                return false;
             }
         }
         return TrySend(message);
     }
 
-    /// <summary>Ends the session: closes its stream and cancels what it has in flight.</summary>
+    /// <summary>Counts bytes into the budget; false (and the session disconnected) when they do not fit.</summary>
+    internal bool ReserveQueued(long bytes)
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+        var after = Interlocked.Add(ref _queuedBytes, bytes);
+        if (after <= _queueBudget || after == bytes)
+        {
+            return true; // within budget, or the only message queued (an empty queue takes one message of any size)
+        }
+        Interlocked.Add(ref _queuedBytes, -bytes);
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            Shutdown();
+            Overrun?.Invoke(this);
+        }
+        return false;
+    }
+
+    internal void ReleaseQueued(long bytes) => Interlocked.Add(ref _queuedBytes, -bytes);
+
+    /// <summary>Ends the session: closes its streams and cancels what it has in flight. Idempotent.</summary>
     public virtual void Close()
     {
-        Volatile.Read(ref _stream)?.Writer.TryComplete();
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            Shutdown();
+        }
+    }
+
+    private void Shutdown()
+    {
+        Volatile.Read(ref _stream)?.Abort();
+        foreach (var queue in _related.Keys)
+        {
+            queue.Abort();
+        }
         foreach (var cts in InFlight.Values)
         {
             try

@@ -1,4 +1,4 @@
-using MCProxy.Hosting;
+using MCProxy.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace MCProxy.Gateway;
@@ -10,4 +10,8 @@ internal sealed record GatewayContext(
     GatewayOptions Options,
     TimeProvider Time,
     IHostApplicationLifetime Lifetime,
-    OriginGuard Guard);
+    OriginGuard Guard,
+    ByteBudget BodyBudget)
+{
+    public GatewayLimits Limits => Options.Limits;
+}

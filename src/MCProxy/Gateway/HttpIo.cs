@@ -6,8 +6,13 @@ namespace MCProxy.Gateway;
 /// <summary>Body reading with a size limit, and the response shapes every endpoint shares.</summary>
 internal static class HttpIo
 {
-    /// <summary>Reads the request body; null after answering 413 when it exceeds <paramref name="maxBytes"/>.</summary>
-    public static async Task<byte[]?> ReadBodyAsync(HttpContext context, long maxBytes)
+    /// <summary>
+    /// Reads the request body; null after answering 413 when it exceeds <paramref name="maxBytes"/>, or 400 when the
+    /// body is malformed on the wire (a broken chunked encoding, a body shorter than its Content-Length).
+    /// NOTE 1: the buffer grows with what really arrives, never from the declared Content-Length: a client that
+    /// declares 4 MiB and sends four bytes costs a few KiB, not 4 MiB (a hundred of them once ran a 384 MiB heap dry).
+    /// </summary>
+    public static async Task<byte[]?> ReadBodyAsync(HttpContext context, long maxBytes, ByteBudget budget)
     {
         var request = context.Request;
         if (request.ContentLength > maxBytes)
@@ -15,34 +20,70 @@ internal static class HttpIo
             await WriteTooLarge(context, maxBytes).ConfigureAwait(false);
             return null;
         }
-        var capacity = request.ContentLength is { } known ? (int)known : 4096;
-        var buffer = new byte[capacity];
+        var buffer = new byte[(int)Math.Min(InitialBodyBuffer, Math.Max(1, request.ContentLength ?? InitialBodyBuffer))];
         var filled = 0;
-        while (true)
+        long reserved = 0;
+        try
         {
-            if (filled == buffer.Length)
+            while (true)
             {
-                if (buffer.Length >= maxBytes)
+                if (filled == buffer.Length)
                 {
-                    // One byte more than allowed means the body is too large.
-                    var probe = new byte[1];
-                    if (await request.Body.ReadAsync(probe, context.RequestAborted).ConfigureAwait(false) == 0)
+                    if (buffer.Length >= maxBytes)
                     {
-                        return buffer;
+                        // One byte more than allowed means the body is too large.
+                        var probe = new byte[1];
+                        if (await request.Body.ReadAsync(probe, context.RequestAborted).ConfigureAwait(false) == 0)
+                        {
+                            return buffer;
+                        }
+                        await WriteTooLarge(context, maxBytes).ConfigureAwait(false);
+                        return null;
                     }
-                    await WriteTooLarge(context, maxBytes).ConfigureAwait(false);
-                    return null;
+                    var grown = (int)Math.Min(maxBytes, buffer.Length * 2L);
+                    // NOTE 2: only bodies past the first buffer count: small requests never touch the shared budget.
+                    if (!budget.TryReserve(grown))
+                    {
+                        await WriteBusyAsync(context, "too many large request bodies are being received at once").ConfigureAwait(false);
+                        return null;
+                    }
+                    budget.Release(reserved);
+                    reserved = grown;
+                    Array.Resize(ref buffer, grown);
                 }
-                Array.Resize(ref buffer, (int)Math.Min(maxBytes, buffer.Length * 2L));
+                var n = await request.Body.ReadAsync(buffer.AsMemory(filled), context.RequestAborted).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return filled == buffer.Length ? buffer : buffer[..filled];
+                }
+                filled += n;
             }
-            var n = await request.Body.ReadAsync(buffer.AsMemory(filled), context.RequestAborted).ConfigureAwait(false);
-            if (n == 0)
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's word for a body that breaks HTTP framing (chunk size overflow, truncated body, too large).
+            if (!context.Response.HasStarted)
             {
-                return filled == buffer.Length ? buffer : buffer[..filled];
+                await WriteErrorAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ex.StatusCode : StatusCodes.Status400BadRequest,
+                    Protocol.JsonRpcErrorCodes.ParseError, $"Parse error: the request body is malformed ({ex.Message})").ConfigureAwait(false);
             }
-            filled += n;
+            return null;
+        }
+        finally
+        {
+            budget.Release(reserved);
         }
     }
+
+    /// <summary>503 with Retry-After and a JSON-RPC error body: a bound was reached, the client may try again soon.</summary>
+    public static Task WriteBusyAsync(HttpContext context, string why)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, Protocol.JsonRpcErrorCodes.ServerError,
+            $"Service Unavailable: {why}; retry later");
+    }
+
+    private const int InitialBodyBuffer = 16 * 1024;
 
     public static Task WriteJsonAsync(HttpContext context, int status, byte[] body)
     {

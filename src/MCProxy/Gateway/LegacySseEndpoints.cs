@@ -23,9 +23,13 @@ internal static class LegacySseEndpoints
 
     private static async Task OpenStreamAsync(HttpContext context, GatewayContext gateway)
     {
-        var session = new LegacySseSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow());
-        session.TryAttachStream(out var reader);
-        gateway.Sessions.Add(session);
+        var session = new LegacySseSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes);
+        var reader = session.TryAttachStream(context.Abort)!;
+        if (!gateway.Sessions.TryAdd(session))
+        {
+            await HttpIo.WriteBusyAsync(context, $"the gateway serves its maximum of {gateway.Limits.MaxSessions} sessions (see --max-sessions)").ConfigureAwait(false);
+            return;
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, gateway.Lifetime.ApplicationStopping);
         try
         {
@@ -60,7 +64,7 @@ internal static class LegacySseEndpoints
                 "Session not found: open a new GET /sse stream").ConfigureAwait(false);
             return;
         }
-        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
+        if (await MessageBatch.ReadAsync(context, gateway).ConfigureAwait(false) is not { } batch)
         {
             return;
         }
@@ -90,7 +94,7 @@ internal static class LegacySseEndpoints
 
     private static async Task PlainJsonAsync(HttpContext context, GatewayContext gateway)
     {
-        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
+        if (await MessageBatch.ReadAsync(context, gateway).ConfigureAwait(false) is not { } batch)
         {
             return;
         }

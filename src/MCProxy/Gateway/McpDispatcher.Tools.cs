@@ -40,6 +40,11 @@ internal sealed partial class McpDispatcher
     private async ValueTask<byte[]?> ForwardAsync(byte[] id, string method, Supervision.ServerSupervisor supervisor, byte[] upstreamParams,
         DownstreamSession? session, bool toolResult, CancellationToken ct)
     {
+        if (session is not null && session.InFlight.Count >= _maxInFlight)
+        {
+            return JsonRpcWriter.Error(id, JsonRpcErrorCodes.ServerError,
+                $"this session already has {_maxInFlight} requests in flight; wait for some to finish");
+        }
         var progressToken = _progress.Rewrite(session, ref upstreamParams);
         using var calling = _requests.Calling(supervisor.Name, session);
         var key = session is null ? null : JsonRpcWriter.IdText(id);

@@ -23,10 +23,13 @@ internal sealed partial class McpDispatcher
     private readonly ServerRequestRelay _requests;
     private readonly SessionRegistry _sessions;
     private readonly ILogger<McpDispatcher> _logger;
+    private readonly int _maxInFlight;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
-        ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, ILogger<McpDispatcher> logger)
+        ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
+        ILogger<McpDispatcher> logger)
     {
+        _maxInFlight = options.Limits.MaxInFlightPerSession;
         _requests = requests;
         _progress = progress;
         _sessions = sessions;
@@ -50,7 +53,7 @@ internal sealed partial class McpDispatcher
             case JsonRpcKind.Response:
             case JsonRpcKind.Error:
                 // A client's answer to a server→client request the gateway relayed.
-                _requests.Complete(message);
+                _requests.Complete(message, session);
                 return ValueTask.FromResult<byte[]?>(null);
             default:
                 return ValueTask.FromResult<byte[]?>(JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.InvalidRequest,

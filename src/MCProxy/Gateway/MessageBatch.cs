@@ -26,13 +26,13 @@ internal sealed class MessageBatch
     public bool Contains(string method) => Messages.Any(m => m.Method == method);
 
     /// <summary>Reads and parses a request body; null after answering 413 (too large) or 400 (not JSON-RPC).</summary>
-    public static async Task<MessageBatch?> ReadAsync(Microsoft.AspNetCore.Http.HttpContext context, long maxBytes)
+    public static async Task<MessageBatch?> ReadAsync(Microsoft.AspNetCore.Http.HttpContext context, GatewayContext gateway)
     {
-        if (await HttpIo.ReadBodyAsync(context, maxBytes).ConfigureAwait(false) is not { } body)
+        if (await HttpIo.ReadBodyAsync(context, gateway.Limits.MaxBodyBytes, gateway.BodyBudget).ConfigureAwait(false) is not { } body)
         {
             return null;
         }
-        var batch = Parse(body);
+        var batch = Parse(body, gateway.Limits.MaxBatch);
         if (batch.ParseError is { } parseError)
         {
             await HttpIo.WriteJsonAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest, parseError).ConfigureAwait(false);
@@ -41,8 +41,12 @@ internal sealed class MessageBatch
         return batch;
     }
 
-    public static MessageBatch Parse(byte[] body)
+    public static MessageBatch Parse(byte[] body, int maxBatch = int.MaxValue)
     {
+        if (System.Text.Unicode.Utf8.IsValid(body) is false)
+        {
+            return Fail(JsonRpcErrorCodes.ParseError, $"Parse error: the body is not valid UTF-8 (at byte {FirstInvalidUtf8(body)})");
+        }
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
@@ -56,6 +60,11 @@ internal sealed class MessageBatch
             {
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
+                    if (messages.Count == maxBatch)
+                    {
+                        return Fail(JsonRpcErrorCodes.InvalidRequest,
+                            $"Invalid Request: a batch may hold at most {maxBatch} messages (see --max-batch)");
+                    }
                     messages.Add(JsonRpcMessage.ParseObject(body, ref reader));
                 }
                 if (messages.Count == 0)
@@ -105,6 +114,16 @@ internal sealed class MessageBatch
         }
         buffer.Write("]"u8);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        var at = 0;
+        while (at < body.Length && System.Text.Rune.DecodeFromUtf8(body[at..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            at += consumed;
+        }
+        return at + 1;
     }
 
     private static MessageBatch Fail(int code, string message) => new([], false, JsonRpcWriter.Error(default, code, message));

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using MCProxy.Hosting;
 using MCProxy.Protocol;
 using Microsoft.AspNetCore.Http;

@@ -45,7 +45,10 @@ internal sealed class ProgressRouter
         {
             return false;
         }
-        var prms = JsonSlice.ReplaceProperty(notification.Params.Span, "progressToken"u8, route.Token);
+        if (!JsonSlice.TryReplaceProperty(notification.Params.Span, "progressToken"u8, route.Token, out var prms))
+        {
+            return false;
+        }
         var sent = route.Session.TrySendRelated(JsonRpcWriter.Notification("notifications/progress", prms));
         Delivered?.Invoke(token, sent);
         return sent;

@@ -23,21 +23,24 @@ namespace MCProxy.Gateway;
 internal sealed partial class ServerRequestRelay
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<DownstreamSession, int>> _callers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonRpcMessage>> _pending = new(StringComparer.Ordinal);
+    // Our raw id text → the one session that was asked and the waiter; ids are 128-bit random, never sequential.
+    private readonly ConcurrentDictionary<string, (DownstreamSession Session, TaskCompletionSource<JsonRpcMessage> Answer)> _pending = new(StringComparer.Ordinal);
     // (server, the child's raw request id) → (session, our raw id), so a child's cancel reaches the client it asked.
     private readonly ConcurrentDictionary<(string, string), (DownstreamSession Session, byte[] Id)> _relayed = new();
     private readonly ILogger<ServerRequestRelay> _logger;
-    private long _next;
-
     private readonly SessionRegistry _sessions;
+    private readonly TimeProvider _time;
     private DownstreamSession? _rootsAnnouncer;
 
-    public ServerRequestRelay(SupervisorFactory factory, SessionRegistry sessions, ILogger<ServerRequestRelay> logger)
+    public ServerRequestRelay(SessionRegistry sessions, TimeProvider time, ILogger<ServerRequestRelay> logger)
     {
         _sessions = sessions;
+        _time = time;
         _logger = logger;
-        factory.RequestHandler = HandleAsync;
     }
+
+    /// <summary>Relays in flight (for tests and diagnostics).</summary>
+    public int PendingCount => _pending.Count;
 
     /// <summary>Marks a session as calling a server until the returned scope ends.</summary>
     public IDisposable Calling(string server, DownstreamSession? session)
@@ -54,11 +57,28 @@ internal sealed partial class ServerRequestRelay
     /// <summary>Remembers the client whose notifications/roots/list_changed made the children ask for roots again.</summary>
     public void RootsChanged(DownstreamSession session) => Volatile.Write(ref _rootsAnnouncer, session);
 
-    /// <summary>A client's response to a request we relayed. False when it answers nothing of ours.</summary>
-    public bool Complete(JsonRpcMessage response) =>
-        _pending.TryRemove(JsonRpcWriter.IdText(response.Id.Span), out var tcs) && tcs.TrySetResult(response);
+    /// <summary>
+    /// A client's response to a request we relayed. Only the session that was asked may answer: an answer from any
+    /// other session, or from a session-less POST, is refused and logged, and the real client's answer still counts.
+    /// </summary>
+    public bool Complete(JsonRpcMessage response, DownstreamSession? from)
+    {
+        var key = JsonRpcWriter.IdText(response.Id.Span);
+        if (!_pending.TryGetValue(key, out var pending))
+        {
+            return false;
+        }
+        if (!ReferenceEquals(pending.Session, from))
+        {
+            LogForeignAnswer(_logger, from?.Id ?? "(no session)", pending.Session.Id);
+            return false;
+        }
+        return _pending.TryRemove(new KeyValuePair<string, (DownstreamSession, TaskCompletionSource<JsonRpcMessage>)>(key, pending)) &&
+               pending.Answer.TrySetResult(response);
+    }
 
-    private async Task<byte[]> HandleAsync(ServerSupervisor server, JsonRpcMessage request)
+    /// <summary>Answers a child's server→client request (sampling, elicitation, roots, ping).</summary>
+    public async Task<byte[]> HandleAsync(ServerSupervisor server, JsonRpcMessage request)
     {
         var capability = request.Method switch
         {
@@ -96,11 +116,12 @@ internal sealed partial class ServerRequestRelay
                 ? JsonRpcWriter.Response(request.Id.Span, "{\"roots\":[]}"u8)
                 : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the calling client does not support {capability}");
         }
-        var id = "gws-" + Interlocked.Increment(ref _next);
+        // NOTE 1: unguessable, so no other client can forge the answer even if the session check were bypassed.
+        var id = "gws-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var rawId = JsonRpcWriter.Quote(id);
         var key = JsonRpcWriter.IdText(rawId); // keyed by the raw id text, as the answer's id is read
         var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[key] = tcs;
+        _pending[key] = (session, tcs);
         var childKey = (server.Name, JsonRpcWriter.IdText(request.Id.Span));
         _relayed[childKey] = (session, rawId);
         try
@@ -110,7 +131,7 @@ internal sealed partial class ServerRequestRelay
                 return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError,
                     "the calling client has no open stream to receive the request (Streamable HTTP needs its GET stream)");
             }
-            var answer = await tcs.Task.WaitAsync(server.Config.Timeout).ConfigureAwait(false);
+            var answer = await tcs.Task.WaitAsync(server.Config.Timeout, _time).ConfigureAwait(false);
             return answer.Kind == JsonRpcKind.Response
                 ? JsonRpcWriter.Response(request.Id.Span, answer.Result.Span)
                 : JsonRpcWriter.RawError(request.Id.Span, answer.Error.Span);
@@ -149,9 +170,9 @@ internal sealed partial class ServerRequestRelay
             _relayed.TryRemove((server, JsonRpcWriter.IdText(requestId.Span)), out var target))
         {
             target.Session.TrySendRelated(Cancelled(target.Id, JsonSlice.GetString(notification.Params, "reason"u8) ?? "cancelled by the server"));
-            if (_pending.TryRemove(JsonRpcWriter.IdText(target.Id), out var tcs))
+            if (_pending.TryRemove(JsonRpcWriter.IdText(target.Id), out var pending))
             {
-                tcs.TrySetCanceled();
+                pending.Answer.TrySetCanceled();
             }
         }
     }
@@ -194,6 +215,9 @@ internal sealed partial class ServerRequestRelay
         {
         }
     }
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "session {SessionId} answered a request the gateway relayed to session {AskedSessionId}; refused")]
+    private static partial void LogForeignAnswer(ILogger logger, string sessionId, string askedSessionId);
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "[{Server}] asked for {Method} while {Callers} clients were calling it; not relayed")]
     private static partial void LogNoTarget(ILogger logger, string server, string method, int callers);

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using MCProxy.Hosting;
 using Microsoft.Extensions.Hosting;
 

@@ -1,16 +1,24 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using MCProxy.Aggregation;
+using MCProxy.Configuration;
 using MCProxy.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace MCProxy.Gateway;
 
 /// <summary>Every live downstream session, by id; fans list_changed out to all of them.</summary>
-internal sealed class SessionRegistry
+internal sealed partial class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, DownstreamSession> _sessions = new(StringComparer.Ordinal);
 
-    public SessionRegistry(CatalogPublisher catalog) =>
+    private readonly int _maxSessions;
+    private readonly ILogger<SessionRegistry> _logger;
+
+    public SessionRegistry(CatalogPublisher catalog, GatewayOptions options, ILogger<SessionRegistry> logger)
+    {
+        _maxSessions = options.Limits.MaxSessions;
+        _logger = logger;
         catalog.ListsChanged += methods =>
         {
             foreach (var method in methods)
@@ -18,6 +26,7 @@ internal sealed class SessionRegistry
                 Broadcast(JsonRpcWriter.Notification(method, default));
             }
         };
+    }
 
     public int Count => _sessions.Count;
 
@@ -25,7 +34,25 @@ internal sealed class SessionRegistry
 
     public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(16));
 
-    public void Add(DownstreamSession session) => _sessions[session.Id] = session;
+    /// <summary>Registers a new session; false when the gateway already serves its maximum (--max-sessions).</summary>
+    public bool TryAdd(DownstreamSession session)
+    {
+        // NOTE 1: the count is read before the add, so a burst may pass the bound by the number of racing adds.
+        if (_sessions.Count >= _maxSessions)
+        {
+            LogSessionLimit(_logger, _maxSessions);
+            return false;
+        }
+        session.Overrun += OnOverrun;
+        _sessions[session.Id] = session;
+        return true;
+    }
+
+    private void OnOverrun(DownstreamSession session)
+    {
+        LogOverrun(_logger, session.Id, session.Transport);
+        _sessions.TryRemove(session.Id, out _);
+    }
 
     public bool TryGet(string id, out DownstreamSession session) => _sessions.TryGetValue(id, out session!);
 
@@ -46,6 +73,12 @@ internal sealed class SessionRegistry
             session.TrySend(message);
         }
     }
+
+    [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "session {SessionId} ({Transport}) stopped reading its stream and fell a whole queue budget behind; disconnected, its calls cancelled")]
+    private static partial void LogOverrun(ILogger logger, string sessionId, string transport);
+
+    [LoggerMessage(EventId = 511, Level = LogLevel.Warning, Message = "refused a new session: {MaxSessions} sessions are open (--max-sessions)")]
+    private static partial void LogSessionLimit(ILogger logger, int maxSessions);
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

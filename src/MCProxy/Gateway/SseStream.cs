@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 
 namespace MCProxy.Gateway;
@@ -12,7 +11,7 @@ internal static class SseStream
 {
     private static readonly byte[] KeepAliveMarker = ": keep-alive\n\n"u8.ToArray();
 
-    public static async Task PumpAsync(HttpResponse response, ChannelReader<byte[]> reader, TimeSpan keepAlive,
+    public static async Task PumpAsync(HttpResponse response, OutboundQueue reader, TimeSpan keepAlive,
         TimeProvider time, CancellationToken ct)
     {
         var body = response.BodyWriter;
@@ -20,7 +19,7 @@ internal static class SseStream
         {
             var wait = reader.WaitToReadAsync(ct);
             // NOTE 1: a busy stream never arms a timer; only an idle one waits with a keep-alive deadline.
-            var hasData = wait.IsCompleted ? wait.Result : await WaitWithKeepAliveAsync(body, wait.AsTask(), keepAlive, time, ct).ConfigureAwait(false);
+            var hasData = wait.IsCompletedSuccessfully ? wait.Result : await WaitWithKeepAliveAsync(body, wait.AsTask(), keepAlive, time, ct).ConfigureAwait(false);
             if (!hasData)
             {
                 return;

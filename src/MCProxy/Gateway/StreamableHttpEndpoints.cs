@@ -32,7 +32,7 @@ internal static class StreamableHttpEndpoints
                 "Not Acceptable: the client must accept both application/json and text/event-stream").ConfigureAwait(false);
             return;
         }
-        if (await MessageBatch.ReadAsync(context, gateway.Options.MaxBodyBytes).ConfigureAwait(false) is not { } batch)
+        if (await MessageBatch.ReadAsync(context, gateway).ConfigureAwait(false) is not { } batch)
         {
             return;
         }
@@ -45,8 +45,12 @@ internal static class StreamableHttpEndpoints
                     "Invalid Request: initialize must be sent alone, not in a batch").ConfigureAwait(false);
                 return;
             }
-            session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow());
-            gateway.Sessions.Add(session);
+            session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes);
+            if (!gateway.Sessions.TryAdd(session))
+            {
+                await HttpIo.WriteBusyAsync(context, $"the gateway serves its maximum of {gateway.Limits.MaxSessions} sessions (see --max-sessions)").ConfigureAwait(false);
+                return;
+            }
         }
         else if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is { } existing)
         {
@@ -98,7 +102,7 @@ internal static class StreamableHttpEndpoints
 
     private static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session)
     {
-        var related = session.AttachRelated();
+        var related = session.AttachRelated(context.Abort);
         try
         {
             await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
@@ -106,11 +110,12 @@ internal static class StreamableHttpEndpoints
             var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted);
             while (!dispatch.IsCompleted)
             {
-                // The channel completes only at DetachRelated, so "more" ends with data, or cancelled by an abort.
-                var more = related.Reader.WaitToReadAsync(context.RequestAborted).AsTask();
-                if (await Task.WhenAny(dispatch, more).ConfigureAwait(false) == more && more.IsCanceled)
+                // The queue completes only at DetachRelated or when the session is dropped, so "more" ends with data,
+                // with false (dropped: the response is aborted), or cancelled by an abort.
+                var more = related.WaitToReadAsync(context.RequestAborted).AsTask();
+                if (await Task.WhenAny(dispatch, more).ConfigureAwait(false) == more && (more.IsCanceled || !more.Result))
                 {
-                    break; // the client went away; the dispatch is cancelled with the same token
+                    break; // the client went away or was dropped; the dispatch is cancelled with the same token
                 }
                 await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false);
             }
@@ -133,10 +138,10 @@ internal static class StreamableHttpEndpoints
         }
     }
 
-    private static async Task DrainAsync(System.Threading.Channels.Channel<byte[]> related, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
+    private static async Task DrainAsync(OutboundQueue related, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
     {
         var wrote = false;
-        while (related.Reader.TryRead(out var message))
+        while (related.TryRead(out var message))
         {
             SseStream.WriteEvent(body, "message"u8, message);
             wrote = true;
@@ -159,7 +164,7 @@ internal static class StreamableHttpEndpoints
         {
             return;
         }
-        if (!session.TryAttachStream(out var reader))
+        if (session.TryAttachStream(context.Abort) is not { } reader)
         {
             await HttpIo.WriteErrorAsync(context, StatusCodes.Status409Conflict, JsonRpcErrorCodes.ServerError,
                 "Conflict: this session already has an open GET stream").ConfigureAwait(false);

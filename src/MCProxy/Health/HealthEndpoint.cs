@@ -13,15 +13,19 @@ namespace MCProxy.Health;
 /// <summary>
 /// <c>GET /health</c>: 200 whenever the gateway serves. <c>status</c> is "ok" when every enabled, valid server is
 /// ready, "degraded" otherwise; <c>ready</c> turns true once the first start finished.
+/// NOTE 1: behind the same Host/Origin guard as the MCP doors (a rebinding page must not read it), and texts that
+/// may carry secrets — children's stderr lines, error messages, config errors, the config path — go only to
+/// callers on the loopback interface. Everyone else gets states and counts.
 /// </summary>
 internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app, ServerRegistry servers, SessionRegistry sessions,
-        GatewayReadiness readiness, ConfigState config, TimeProvider time)
+        GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard)
     {
         var started = time.GetUtcNow();
-        app.MapGet("/health", context =>
+        app.MapGet("/health", guard.Wrap(context =>
         {
+            var details = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
             var entries = servers.Entries;
             var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
             var body = JsonRpcWriter.Build(w =>
@@ -34,26 +38,36 @@ internal static class HealthEndpoint
                 w.WriteNumber("sessions"u8, sessions.Count);
                 var snapshot = config.Current;
                 w.WriteStartObject("config"u8);
-                w.WriteString("path"u8, snapshot.Path);
+                if (details)
+                {
+                    w.WriteString("path"u8, snapshot.Path);
+                }
                 w.WriteString("status"u8, snapshot.IsValid ? "valid" : "invalid");
                 w.WriteString("lastGoodAt"u8, snapshot.LastGoodAt);
-                w.WriteStartArray("errors"u8);
-                foreach (var error in snapshot.Errors)
+                if (details)
                 {
-                    w.WriteStringValue(error.ToString());
+                    w.WriteStartArray("errors"u8);
+                    foreach (var error in snapshot.Errors)
+                    {
+                        w.WriteStringValue(error.ToString());
+                    }
+                    w.WriteEndArray();
                 }
-                w.WriteEndArray();
+                else
+                {
+                    w.WriteNumber("errorCount"u8, snapshot.Errors.Count);
+                }
                 w.WriteEndObject();
                 w.WriteStartArray("servers"u8);
                 foreach (var entry in entries)
                 {
-                    ServerStatusWriter.Write(w, entry, includeStderr: true);
+                    ServerStatusWriter.Write(w, entry, details ? StatusDetail.Full : StatusDetail.StatesOnly);
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();
             });
             context.Response.Headers.CacheControl = "no-store";
             return HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, body);
-        });
+        }));
     }
 }

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using System.Globalization;
 using MCProxy.Hosting.Logging;
 using Serilog.Events;

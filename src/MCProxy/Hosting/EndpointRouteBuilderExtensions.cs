@@ -15,20 +15,18 @@ internal static class EndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapMcProxy(this IEndpointRouteBuilder app)
     {
         var services = app.ServiceProvider;
-        // Both hook themselves into the SupervisorFactory; resolve them before the first child starts.
-        services.GetRequiredService<UpstreamNotificationRouter>();
-        services.GetRequiredService<ServerRequestRelay>();
         var gateway = new GatewayContext(
             services.GetRequiredService<McpDispatcher>(),
             services.GetRequiredService<SessionRegistry>(),
             services.GetRequiredService<GatewayOptions>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IHostApplicationLifetime>(),
-            new OriginGuard(services.GetRequiredService<GatewayOptions>()));
+            services.GetRequiredService<OriginGuard>(),
+            new ByteBudget(services.GetRequiredService<GatewayOptions>().Limits.MaxBodyBytesInFlight));
         app.MapStreamableHttp(gateway);
         app.MapLegacySse(gateway);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
-            services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time);
+            services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard);
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using MCProxy.Configuration;
+using MCProxy.Gateway;
 using MCProxy.Hosting.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,7 +23,7 @@ internal static class GatewayHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1;
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes + 1;
             if (options.Host is "localhost")
             {
                 kestrel.ListenLocalhost(options.Port);
@@ -48,6 +49,7 @@ internal static class GatewayHost
         builder.Services.AddMcProxy(options, initial);
         configure?.Invoke(builder.Services);
         var app = builder.Build();
+        app.UseErrorBoundary(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MCProxy.Gateway"));
         app.MapMcProxy();
         return app;
     }

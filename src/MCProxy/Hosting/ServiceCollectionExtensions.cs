@@ -18,10 +18,16 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton(new GatewaySeparator(options.Separator));
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(new SupervisorOptions());
+        services.TryAddSingleton(new SupervisorOptions { MaxMessageBytes = options.Limits.MaxChildMessageBytes });
         services.AddSingleton(sp => new ConfigState(Path.GetFullPath(options.ConfigPath), sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton(initial);
         services.AddSingleton<ServerRegistry>();
+        services.AddSingleton<OrphanReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrphanReaper>());
+        // What children send on their own reaches the gateway's relays through the supervisors' constructors.
+        services.AddSingleton(sp => new UpstreamHandlers(
+            sp.GetRequiredService<UpstreamNotificationRouter>().Route,
+            sp.GetRequiredService<ServerRequestRelay>().HandleAsync));
         services.AddSingleton<SupervisorFactory>();
         services.AddSingleton<BuiltInTools>();
         services.AddSingleton<CatalogPublisher>();
@@ -31,6 +37,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<McpDispatcher>();
+        services.AddSingleton<OriginGuard>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());

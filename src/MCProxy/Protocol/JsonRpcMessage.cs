@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace MCProxy.Protocol;
 
@@ -24,22 +25,32 @@ internal readonly struct JsonRpcMessage
 
     public bool HasId => !Id.IsEmpty;
 
-    /// <summary>Parses one JSON-RPC object. Never throws for bad input: returns Kind=Invalid with a Problem.</summary>
+    /// <summary>
+    /// Parses one JSON-RPC object. Never throws for bad input: returns Kind=Invalid with a Problem. A message that is
+    /// well-formed JSON but not valid UTF-8 is Invalid too, with its <see cref="Id"/> kept when one could be read, so
+    /// a reader can fail the request it answers instead of leaving its caller waiting.
+    /// </summary>
     public static JsonRpcMessage Parse(ReadOnlyMemory<byte> buffer)
     {
         var reader = new Utf8JsonReader(buffer.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        JsonRpcMessage message;
         try
         {
             if (!reader.Read())
             {
                 return Invalid(buffer, "empty message");
             }
-            return ParseObject(buffer, ref reader);
+            message = ParseObject(buffer, ref reader);
         }
         catch (JsonException ex)
         {
-            return Invalid(buffer, ex.Message);
+            return Invalid(buffer, ex.Message.Split(" Path:")[0]);
         }
+        if (!Utf8.IsValid(buffer.Span))
+        {
+            return Invalid(buffer, "the message is not valid UTF-8", message.Id);
+        }
+        return message;
     }
 
     /// <summary>Parses the object at the reader's current StartObject token; leaves the reader on its EndObject.</summary>
@@ -61,17 +72,17 @@ internal readonly struct JsonRpcMessage
             var start = (int)reader.TokenStartIndex;
             if (name.SequenceEqual("method"u8))
             {
-                method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                method = reader.TokenType == JsonTokenType.String ? TryGetString(ref reader) : null;
                 if (method is null)
                 {
                     reader.Skip();
-                    return Invalid(buffer, "'method' must be a string");
+                    return Invalid(buffer, "'method' must be a string of valid UTF-8");
                 }
                 continue;
             }
             if (name.SequenceEqual("jsonrpc"u8))
             {
-                version = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                version = reader.TokenType == JsonTokenType.String ? TryGetString(ref reader) : null;
                 reader.Skip();
                 continue;
             }
@@ -125,6 +136,19 @@ internal readonly struct JsonRpcMessage
         {
             Kind = kind, Method = method, Id = id, Params = prms, Result = result, Error = error, Buffer = buffer,
         };
+    }
+
+    /// <summary>The string token's value, or null when it holds invalid UTF-8 (GetString would throw).</summary>
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static bool IsValidId(ReadOnlySpan<byte> raw) =>

@@ -24,6 +24,8 @@ internal sealed partial class ReconcileLoop(
     ServerRegistry servers,
     SessionRegistry sessions,
     GatewayReadiness readiness,
+    OrphanReaper reaper,
+    SupervisorOptions supervision,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<ReconcileLoop> logger) : BackgroundService
@@ -88,6 +90,7 @@ internal sealed partial class ReconcileLoop(
             sessions.Remove(session.Id);
         }
         await reconciler.StopAllAsync().ConfigureAwait(false);
+        await reaper.KillAllAsync(supervision.SweepGrace).ConfigureAwait(false);
         LogStopped(logger, time.GetElapsedTime(started).TotalMilliseconds);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MCProxy.Aggregation;
 using MCProxy.Configuration;
 using MCProxy.Supervision;
@@ -8,6 +9,9 @@ namespace MCProxy.Reconciliation;
 /// <summary>
 /// The one applier (rule 7): the only code that starts or stops supervisors. Applies are serialised; stops run in
 /// parallel, each bounded by the shutdown ladder. The catalogue is batched so one reconcile notifies clients once.
+/// NOTE 1: a removed server leaves the registry (and so every list) at once and is stopped in the background: a
+/// reload never waits behind a slow stop. A restarted server is stopped before its new instance starts (the two
+/// may share files or ports), which the ladder bounds. <see cref="StopAllAsync"/> waits for both kinds.
 /// </summary>
 internal sealed partial class Reconciler
 {
@@ -17,6 +21,7 @@ internal sealed partial class Reconciler
     private readonly ILogger<Reconciler> _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<Task, byte> _stopping = new();
 
     public Reconciler(ServerRegistry registry, CatalogPublisher catalog, SupervisorFactory factory, TimeProvider time, ILogger<Reconciler> logger)
     {
@@ -44,16 +49,23 @@ internal sealed partial class Reconciler
             var order = config.Servers.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
             using (_catalog.Batch())
             {
-                var stopping = plan.Remove.Concat(plan.Restart.Select(d => d.Name))
-                    .Select(name => _registry.TryGet(name, out var entry) ? entry.Supervisor : null)
+                foreach (var name in plan.Remove)
+                {
+                    if (_registry.TryGet(name, out var removed))
+                    {
+                        _registry.Remove(name);
+                        if (removed.Supervisor is { } supervisor)
+                        {
+                            StopInBackground(supervisor);
+                        }
+                    }
+                }
+                var restarting = plan.Restart
+                    .Select(d => _registry.TryGet(d.Name, out var entry) ? entry.Supervisor : null)
                     .OfType<ServerSupervisor>()
                     .Select(s => s.StopAsync())
                     .ToArray();
-                await Task.WhenAll(stopping).ConfigureAwait(false);
-                foreach (var name in plan.Remove)
-                {
-                    _registry.Remove(name);
-                }
+                await Task.WhenAll(restarting).ConfigureAwait(false);
                 var started = new List<Task>();
                 foreach (var definition in plan.Add.Concat(plan.Restart))
                 {
@@ -104,12 +116,32 @@ internal sealed partial class Reconciler
         await _applyLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_registry.Entries.Select(e => e.Supervisor?.StopAsync() ?? Task.CompletedTask)).ConfigureAwait(false);
+            await Task.WhenAll(_registry.Entries.Select(e => e.Supervisor?.StopAsync() ?? Task.CompletedTask)
+                .Concat(_stopping.Keys)).ConfigureAwait(false);
         }
         finally
         {
             _applyLock.Release();
         }
+    }
+
+    /// <summary>Stops without waiting (NOTE 1); a failure is logged, and the task is awaited at shutdown.</summary>
+    private void StopInBackground(ServerSupervisor supervisor)
+    {
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Supervision edge: one server's failed stop is logged; reloads and other servers carry on.
+                LogStopFailed(_logger, supervisor.Name, ex);
+            }
+        });
+        _stopping[task] = 0;
+        _ = task.ContinueWith(t => _stopping.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private ServerSupervisor? Start(ServerDefinition definition, int order)
@@ -124,6 +156,9 @@ internal sealed partial class Reconciler
         supervisor.Start();
         return supervisor;
     }
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "[{Server}] stopping the removed server failed")]
+    private static partial void LogStopFailed(ILogger logger, string server, Exception exception);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "reload: {Summary}")]
     private static partial void LogReconciled(ILogger logger, string summary);

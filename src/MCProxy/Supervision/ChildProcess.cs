@@ -13,12 +13,22 @@ internal sealed unsafe class ChildProcess : IDisposable
 {
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ChildProcess(int pid, SafeFileHandle stdin, Stream stdout, Stream stderr)
+    /// <summary>
+    /// Pids a waitpid thread owns, process-wide: the <see cref="OrphanReaper"/> reaps only zombies not in here.
+    /// NOTE 2: a pid enters under <see cref="SpawnLock"/> together with the spawn, so the reaper (which scans under the
+    /// same lock) never sees a fresh child before it is tracked; it leaves only after its own waitpid reaped it.
+    /// </summary>
+    internal static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> Tracked = new();
+
+    internal static readonly object SpawnLock = new();
+
+    private ChildProcess(int pid, SafeFileHandle stdin, Stream stdout, SafeFileHandle stderr, string marker)
     {
         Pid = pid;
         Stdin = stdin;
         Stdout = stdout;
         Stderr = stderr;
+        Marker = marker;
         var waiter = new Thread(WaitForExit) { IsBackground = true, Name = $"waitpid {pid}" };
         waiter.Start();
     }
@@ -27,7 +37,11 @@ internal sealed unsafe class ChildProcess : IDisposable
     /// <summary>The write end of the child's stdin, non-blocking: a child that stops reading cannot stall a writer.</summary>
     public SafeFileHandle Stdin { get; }
     public Stream Stdout { get; }
-    public Stream Stderr { get; }
+    /// <summary>The read end of the child's stderr pipe (read by <see cref="StderrDrain"/> with poll).</summary>
+    public SafeFileHandle Stderr { get; }
+
+    /// <summary>The value of <see cref="ChildEnvironment.MarkerVariable"/> in this child's (and its descendants') environment.</summary>
+    public string Marker { get; }
 
     /// <summary>Completes with the exit code (128 + signal when killed by a signal) once the child is reaped.</summary>
     public Task<int> Exited => _exited.Task;
@@ -36,17 +50,10 @@ internal sealed unsafe class ChildProcess : IDisposable
 
     /// <summary>Starts <paramref name="command"/> (looked up in PATH) with <paramref name="args"/>.</summary>
     /// <exception cref="IOException">the program could not be started (not found, not executable, bad cwd).</exception>
-    public static ChildProcess Start(string command, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> extraEnv, string? cwd)
+    public static ChildProcess Start(string command, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> extraEnv, string? cwd,
+        string marker)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            environment[(string)e.Key] = (string?)e.Value ?? "";
-        }
-        foreach (var kv in extraEnv)
-        {
-            environment[kv.Key] = kv.Value;
-        }
+        var environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), extraEnv, marker);
         if (cwd is not null && !Directory.Exists(cwd))
         {
             throw new IOException($"working directory '{cwd}' does not exist");
@@ -98,7 +105,16 @@ internal sealed unsafe class ChildProcess : IDisposable
             var argvPtr = StringArray(argv, allocations);
             var envPtr = StringArray(envp, allocations);
             int pid;
-            var rc = posix_spawnp(&pid, Utf8(program, allocations), actions, attr, argvPtr, envPtr);
+            var programPtr = Utf8(program, allocations);
+            int rc;
+            lock (SpawnLock)
+            {
+                rc = posix_spawnp(&pid, programPtr, actions, attr, argvPtr, envPtr);
+                if (rc == 0)
+                {
+                    Tracked[pid] = 0;
+                }
+            }
             if (rc != 0)
             {
                 throw new IOException($"cannot start '{command}': {Marshal.GetPInvokeErrorMessage(rc)}");
@@ -113,7 +129,8 @@ internal sealed unsafe class ChildProcess : IDisposable
             var child = new ChildProcess(pid,
                 new SafeFileHandle(stdinPipe[1], ownsHandle: true),
                 Open(stdoutPipe[0], FileAccess.Read),
-                Open(stderrPipe[0], FileAccess.Read));
+                new SafeFileHandle(stderrPipe[0], ownsHandle: true),
+                marker);
             stdinPipe[1] = stdoutPipe[0] = stderrPipe[0] = -1;
             return child;
         }
@@ -169,6 +186,7 @@ internal sealed unsafe class ChildProcess : IDisposable
             var rc = waitpid(Pid, &status, 0);
             if (rc == Pid)
             {
+                Tracked.TryRemove(Pid, out _);
                 _exited.TrySetResult(DecodeWaitStatus(status));
                 return;
             }
@@ -178,6 +196,7 @@ internal sealed unsafe class ChildProcess : IDisposable
                 continue;
             }
             // ECHILD: someone else reaped it (should not happen); report an unknown exit.
+            Tracked.TryRemove(Pid, out _);
             _exited.TrySetResult(-1);
             return;
         }

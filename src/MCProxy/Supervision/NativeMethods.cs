@@ -19,7 +19,10 @@ internal static unsafe partial class NativeMethods
     public const int F_SETFL = 4;
     public const int EAGAIN = 11;
     public const int EPIPE = 32;
+    public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
+    public const int WNOHANG = 1;
+    public const int PR_SET_CHILD_SUBREAPER = 36;
     public const short POSIX_SPAWN_SETPGROUP = 0x02;
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -51,6 +54,12 @@ internal static unsafe partial class NativeMethods
         public short Events;
         public short Revents;
     }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint writev(int fd, IoVec* iov, int count);

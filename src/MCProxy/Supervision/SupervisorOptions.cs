@@ -20,5 +20,11 @@ internal sealed record SupervisorOptions
     /// <summary>Coalesces bursts of a child's tools/list_changed into one re-list.</summary>
     public TimeSpan ListChangedDebounce { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>After the ladder: how long the stderr pipe may stay open (a descendant holding it) before it is no longer read.</summary>
+    public TimeSpan StderrGrace { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public int StderrLines { get; init; } = 20;
+
+    /// <summary>The largest message a child may write on stdout; a larger one drops its connection (it restarts).</summary>
+    public int MaxMessageBytes { get; init; } = 16 * 1024 * 1024;
 }

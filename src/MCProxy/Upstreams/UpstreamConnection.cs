@@ -13,10 +13,14 @@ namespace MCProxy.Upstreams;
 /// NOTE 2: a hung child never blocks a caller: what its pipe cannot take is queued, and every request has a deadline.
 /// NOTE 3: responses complete their waiter inline on the reader thread: the relay's continuation only frames and
 /// hands the bytes to Kestrel (async), and skipping a thread-pool hop is most of the gateway's added latency.
+/// NOTE 4: nothing a child writes can throw on the reader thread: every line is handled inside a last-resort catch
+/// (logged, rate-limited, dropped), a line longer than the message cap drops the connection (the child restarts),
+/// and the read buffer shrinks back to its initial size after a large message.
 /// </summary>
 internal sealed partial class UpstreamConnection : IDisposable
 {
-    private const int MaxMessageBytes = 64 * 1024 * 1024;
+    public const int DefaultMaxMessageBytes = 16 * 1024 * 1024;
+    private const int InitialBufferBytes = 64 * 1024;
     private const long MaxQueuedBytes = 16 * 1024 * 1024;
 
     private readonly string _server;
@@ -24,24 +28,30 @@ internal sealed partial class UpstreamConnection : IDisposable
     private readonly Stream _stdout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Action<JsonRpcMessage> _onNotification;
+    private readonly Func<JsonRpcMessage, Task<byte[]>> _onRequest;
+    private readonly int _maxMessageBytes;
+    private readonly LogThrottle _badMessages;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonRpcMessage>> _pending = new();
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextId;
 
-    public UpstreamConnection(string server, Microsoft.Win32.SafeHandles.SafeFileHandle stdin, Stream stdout, TimeProvider time, ILogger logger)
+    /// <param name="onNotification">Notifications from the child (list_changed, progress, logging …). Called on the
+    /// reader thread: keep it short.</param>
+    /// <param name="onRequest">Answers a request the child sent to us (ping, roots/list …); returns the whole response.</param>
+    public UpstreamConnection(string server, Microsoft.Win32.SafeHandles.SafeFileHandle stdin, Stream stdout, TimeProvider time, ILogger logger,
+        Action<JsonRpcMessage> onNotification, Func<JsonRpcMessage, Task<byte[]>> onRequest, int maxMessageBytes = DefaultMaxMessageBytes)
     {
         _server = server;
         _stdin = new StdinWriter(stdin) { Broken = Fail };
         _stdout = stdout;
         _time = time;
         _logger = logger;
+        _onNotification = onNotification;
+        _onRequest = onRequest;
+        _maxMessageBytes = maxMessageBytes;
+        _badMessages = new LogThrottle(time, 10, TimeSpan.FromSeconds(10));
     }
-
-    /// <summary>Notifications from the child (list_changed, progress, logging …). Called on the reader thread: keep it short.</summary>
-    public Action<JsonRpcMessage>? NotificationReceived { get; set; }
-
-    /// <summary>Answers a request the child sent to us (ping, roots/list …); returns the whole response message.</summary>
-    public Func<JsonRpcMessage, Task<byte[]>>? RequestReceived { get; set; }
 
     /// <summary>Completes, with the reason, when the connection can no longer be used.</summary>
     public Task<string> Closed => _closed.Task;
@@ -147,7 +157,7 @@ internal sealed partial class UpstreamConnection : IDisposable
 
     private void ReadLoop()
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[InitialBufferBytes];
         var filled = 0;
         try
         {
@@ -155,12 +165,13 @@ internal sealed partial class UpstreamConnection : IDisposable
             {
                 if (filled == buffer.Length)
                 {
-                    if (buffer.Length >= MaxMessageBytes)
+                    if (buffer.Length >= _maxMessageBytes)
                     {
-                        Fail($"a message from the server exceeded {MaxMessageBytes / (1024 * 1024)} MiB");
+                        LogTooLarge(_logger, _server, _maxMessageBytes);
+                        Fail($"a message from the server exceeded {_maxMessageBytes} bytes (--max-message)");
                         return;
                     }
-                    Array.Resize(ref buffer, buffer.Length * 2);
+                    Array.Resize(ref buffer, (int)Math.Min(_maxMessageBytes, buffer.Length * 2L));
                 }
                 var n = _stdout.Read(buffer, filled, buffer.Length - filled);
                 if (n == 0)
@@ -182,11 +193,25 @@ internal sealed partial class UpstreamConnection : IDisposable
                     Buffer.BlockCopy(buffer, lineStart, buffer, 0, filled - lineStart);
                     filled -= lineStart;
                 }
+                if (buffer.Length > InitialBufferBytes && filled <= InitialBufferBytes / 2)
+                {
+                    // Shrink back after a large message, so one big answer does not pin megabytes per child.
+                    var small = new byte[InitialBufferBytes];
+                    Buffer.BlockCopy(buffer, 0, small, 0, filled);
+                    buffer = small;
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             Fail($"stdout broke ({ex.Message})");
+        }
+        catch (Exception ex)
+        {
+            // Last resort on the reader thread (NOTE 4): drop the connection, so supervision restarts the child;
+            // the gateway and every other child carry on.
+            LogReaderFailed(_logger, _server, ex);
+            Fail($"the gateway failed reading the server's output ({ex.GetType().Name})");
         }
     }
 
@@ -197,8 +222,21 @@ internal sealed partial class UpstreamConnection : IDisposable
         {
             return;
         }
-        // NOTE 3: the read buffer is reused, so each message gets its own copy; slices of it travel with the message.
-        var message = JsonRpcMessage.Parse(line.ToArray());
+        try
+        {
+            // NOTE 3: the read buffer is reused, so each message gets its own copy; slices of it travel with the message.
+            Dispatch(JsonRpcMessage.Parse(line.ToArray()));
+        }
+        catch (Exception ex)
+        {
+            // A handler failed on one message (NOTE 4), out of memory included: that message is lost, the
+            // connection lives on.
+            Warn(ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    private void Dispatch(JsonRpcMessage message)
+    {
         switch (message.Kind)
         {
             case JsonRpcKind.Response:
@@ -213,14 +251,28 @@ internal sealed partial class UpstreamConnection : IDisposable
                 }
                 break;
             case JsonRpcKind.Notification:
-                NotificationReceived?.Invoke(message);
+                _onNotification(message);
                 break;
             case JsonRpcKind.Request:
                 _ = AnswerAsync(message);
                 break;
             default:
-                LogNotJsonRpc(_logger, _server, message.Problem ?? "unknown");
+                Warn(message.Problem ?? "unknown");
+                // An unusable answer to one of our requests fails that request now instead of at its timeout.
+                if (!message.Id.IsEmpty && TryParseId(message.Id.Span, out var badId) && _pending.TryRemove(badId, out var waiter))
+                {
+                    waiter.TrySetResult(JsonRpcMessage.Parse(JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.InternalError,
+                        $"server '{_server}' sent an unusable answer: {message.Problem}")));
+                }
                 break;
+        }
+    }
+
+    private void Warn(string problem)
+    {
+        if (_badMessages.TryPass(out var suppressed))
+        {
+            LogNotJsonRpc(_logger, _server, problem, suppressed);
         }
     }
 
@@ -229,9 +281,7 @@ internal sealed partial class UpstreamConnection : IDisposable
         byte[] response;
         try
         {
-            response = RequestReceived is { } handler
-                ? await handler(request).ConfigureAwait(false)
-                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}");
+            response = await _onRequest(request).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -257,8 +307,14 @@ internal sealed partial class UpstreamConnection : IDisposable
         return Utf8Parser.TryParse(raw, out id, out var consumed) && consumed == raw.Length;
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "[{Server}] wrote a line on stdout that is not JSON-RPC ({Problem}); ignored")]
-    private static partial void LogNotJsonRpc(ILogger logger, string server, string problem);
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "[{Server}] wrote a line on stdout that is not usable JSON-RPC ({Problem}); dropped ({Suppressed} more dropped unlogged before it)")]
+    private static partial void LogNotJsonRpc(ILogger logger, string server, string problem, int suppressed);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "[{Server}] wrote a message larger than {MaxBytes} bytes; dropping its connection")]
+    private static partial void LogTooLarge(ILogger logger, string server, int maxBytes);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Critical, Message = "[{Server}] reading the server's output failed unexpectedly; dropping its connection")]
+    private static partial void LogReaderFailed(ILogger logger, string server, Exception exception);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "[{Server}] answered request {Id} that nobody waits for any more")]
     private static partial void LogUnmatchedResponse(ILogger logger, string server, string id);

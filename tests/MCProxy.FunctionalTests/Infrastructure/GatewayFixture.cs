@@ -62,7 +62,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
         {
             await File.WriteAllTextAsync(Path.Combine(dir, ".env"), dotEnv);
         }
-        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, LogToStdout = true };
+        // The test host runs many gateways and its own Process.Start children: no subreaper here (the hostile suite runs one out of process).
+        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, LogToStdout = true, ReapOrphans = false };
         var environment = processEnv is null
             ? EnvironmentSource.FromProcess(options.ResolvedEnvFile)
             : new EnvironmentSource(processEnv, EnvironmentSource.ReadDotEnv(options.ResolvedEnvFile));

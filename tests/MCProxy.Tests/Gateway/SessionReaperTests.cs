@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using MCProxy.Aggregation;
 using MCProxy.Gateway;
 using MCProxy.Hosting;
@@ -16,21 +17,21 @@ public class SessionReaperTests
         var servers = new ServerRegistry();
         var separator = new GatewaySeparator("__");
         var catalog = new CatalogPublisher(servers, new BuiltInTools(servers, separator), separator, NullLogger<CatalogPublisher>.Instance);
-        var sessions = new SessionRegistry(catalog);
         var options = new GatewayOptions { SessionIdleTimeout = TimeSpan.FromMinutes(30) };
+        var sessions = new SessionRegistry(catalog, options, NullLogger<SessionRegistry>.Instance);
         var reaper = new SessionReaper(sessions, options, time);
 
         var idle = new StreamableSession("idle", time.GetUtcNow());
         var streaming = new StreamableSession("streaming", time.GetUtcNow());
-        streaming.TryAttachStream(out _);
+        Assert.NotNull(streaming.TryAttachStream(() => { }));
         var legacy = new LegacySseSession("legacy", time.GetUtcNow());
-        sessions.Add(idle);
-        sessions.Add(streaming);
-        sessions.Add(legacy);
+        Assert.True(sessions.TryAdd(idle));
+        Assert.True(sessions.TryAdd(streaming));
+        Assert.True(sessions.TryAdd(legacy));
 
         time.Advance(TimeSpan.FromMinutes(29));
         var recent = new StreamableSession("recent", time.GetUtcNow());
-        sessions.Add(recent);
+        Assert.True(sessions.TryAdd(recent));
         Assert.Equal(0, reaper.ReapOnce());
 
         time.Advance(TimeSpan.FromMinutes(2));

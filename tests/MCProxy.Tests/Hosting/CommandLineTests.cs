@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using MCProxy.Hosting;
 
 namespace MCProxy.Tests.Hosting;
@@ -60,10 +61,10 @@ public class CommandLineTests
         Assert.Equal(Serilog.Events.LogEventLevel.Warning, fromEnv.LogLevel);
         Assert.Equal("udp://127.0.0.1:5514", fromEnv.Syslog.Target);
         Assert.Equal(19, fromEnv.Syslog.Facility);
-        Assert.Equal(MCProxy.Hosting.Logging.SyslogFormat.Rfc3164, fromEnv.Syslog.Format);
+        Assert.Equal(MCProxy.Configuration.SyslogFormat.Rfc3164, fromEnv.Syslog.Format);
         var flags = CommandLine.Parse(["--log-level", "debug", "--syslog-format", "rfc5424"], fromEnv, out error, out _, out _)!;
         Assert.Equal(Serilog.Events.LogEventLevel.Debug, flags.LogLevel);
-        Assert.Equal(MCProxy.Hosting.Logging.SyslogFormat.Rfc5424, flags.Syslog.Format);
+        Assert.Equal(MCProxy.Configuration.SyslogFormat.Rfc5424, flags.Syslog.Format);
         Assert.Equal("udp://127.0.0.1:5514", flags.Syslog.Target);
     }
 

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using System.Globalization;
 using System.Text;
 using Serilog.Events;

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;

@@ -52,25 +52,36 @@ internal sealed class SyslogTransport : IDisposable
         }
     }
 
+    /// <summary>A connected socket; a failed connect disposes its socket before throwing (no descriptor leaks per retry).</summary>
     private Socket Connect()
     {
-        Socket socket;
-        switch (_target.Scheme)
+        var socket = _target.Scheme switch
         {
-            case "unix":
-                socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-                socket.Connect(new UnixDomainSocketEndPoint(_target.AbsolutePath));
-                break;
-            case "udp":
-                socket = new Socket(SocketType.Dgram, ProtocolType.Udp);
-                socket.Connect(_target.Host, _target.Port > 0 ? _target.Port : 514);
-                break;
-            default:
-                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendTimeout = 2000 };
-                socket.Connect(_target.Host, _target.Port > 0 ? _target.Port : 601);
-                break;
+            "unix" => new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified),
+            "udp" => new Socket(SocketType.Dgram, ProtocolType.Udp),
+            _ => new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendTimeout = 2000 },
+        };
+        try
+        {
+            switch (_target.Scheme)
+            {
+                case "unix":
+                    socket.Connect(new UnixDomainSocketEndPoint(_target.AbsolutePath));
+                    break;
+                case "udp":
+                    socket.Connect(_target.Host, _target.Port > 0 ? _target.Port : 514);
+                    break;
+                default:
+                    socket.Connect(_target.Host, _target.Port > 0 ? _target.Port : 601);
+                    break;
+            }
+            return socket;
         }
-        return socket;
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => _socket?.Dispose();

@@ -1,3 +1,4 @@
+using MCProxy.Configuration;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

@@ -1,13 +1,12 @@
-using MCProxy.Aggregation;
-using MCProxy.Hosting.Logging;
 using Serilog.Events;
 
-namespace MCProxy.Hosting;
+namespace MCProxy.Configuration;
 
 /// <summary>Everything the command line sets. Immutable after parsing.</summary>
 internal sealed record GatewayOptions
 {
     public const int DefaultPort = 12010;
+    public const string DefaultSeparator = "__";
 
     public string ConfigPath { get; init; } = Path.Combine("config", "mcp-servers.json");
     public string Host { get; init; } = "127.0.0.1";
@@ -15,10 +14,9 @@ internal sealed record GatewayOptions
     public bool LogToStdout { get; init; }
     public bool NoReload { get; init; }
     public double ReloadIntervalSeconds { get; init; } = 1.0;
-    public string Separator { get; init; } = GatewaySeparator.Default;
+    public string Separator { get; init; } = DefaultSeparator;
     /// <summary>The .env file for ${VAR}; default: ".env" beside the config file.</summary>
     public string? EnvFile { get; init; }
-    public long MaxBodyBytes { get; init; } = 4 * 1024 * 1024;
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
     public LogEventLevel LogLevel { get; init; } = LogEventLevel.Information;
@@ -27,6 +25,12 @@ internal sealed record GatewayOptions
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
     /// <summary>Extra browser Origins accepted besides localhost ones.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>Every bound the front doors and children are held to.</summary>
+    public GatewayLimits Limits { get; init; } = new();
+
+    /// <summary>Become the child subreaper and reap orphaned descendants (off only where another reaper owns the process).</summary>
+    public bool ReapOrphans { get; init; } = true;
 
     public string ResolvedEnvFile => EnvFile ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ConfigPath)) ?? ".", ".env");
 }

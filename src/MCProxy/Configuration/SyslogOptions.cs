@@ -1,4 +1,4 @@
-namespace MCProxy.Hosting.Logging;
+namespace MCProxy.Configuration;
 
 internal enum SyslogFormat
 {
