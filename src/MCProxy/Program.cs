@@ -1,3 +1,4 @@
+using MCProxy.Protocol;
 using MCProxy.Configuration;
 using MCProxy.Hosting;
 using MCProxy.Upstreams;

@@ -1,3 +1,4 @@
+using MCProxy.Protocol;
 using MCProxy.Supervision;
 using Microsoft.Extensions.Logging;
 
@@ -59,8 +60,8 @@ internal sealed partial class CatalogPublisher
             var next = new Catalog(
                 ToolCatalog.Build(ready.Select(s => (s.Name, s.Tools)), _builtIn.Definitions, _separator),
                 ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts"),
-                UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Upstreams.ListKind.Resources),
-                UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Upstreams.ListKind.Templates),
+                UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Protocol.ListKind.Resources),
+                UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Protocol.ListKind.Templates),
                 new CatalogCapabilities(
                     Prompts: ready.Any(s => s.Has("prompts"u8)),
                     Resources: ready.Any(s => s.Has("resources"u8)),

@@ -1,3 +1,4 @@
+using MCProxy.Protocol;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;

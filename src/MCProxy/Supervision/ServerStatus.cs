@@ -1,3 +1,4 @@
+using MCProxy.Protocol;
 using MCProxy.Upstreams;
 
 namespace MCProxy.Supervision;

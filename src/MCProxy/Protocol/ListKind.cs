@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MCProxy.Upstreams;
+namespace MCProxy.Protocol;
 
 /// <summary>The four catalogue lists of MCP: the list method, the result's array, and the member that keys each item.</summary>
 internal sealed class ListKind

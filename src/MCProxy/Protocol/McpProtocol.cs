@@ -1,4 +1,4 @@
-namespace MCProxy.Upstreams;
+namespace MCProxy.Protocol;
 
 /// <summary>Protocol versions and names the gateway speaks, both as a client (to children) and as a server.</summary>
 internal static class McpProtocol
