@@ -10,7 +10,8 @@ var appSettings = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
 var defaults = CommandLine.ApplySettings(new GatewayOptions(), key => appSettings[key], out var error);
 defaults = defaults is null ? null : CommandLine.ApplySettings(defaults, key => Environment.GetEnvironmentVariable("MCPROXY_" + key), out error);
 bool help = false, version = false;
-var options = defaults is null ? null : CommandLine.Parse(args, defaults, out error, out help, out version);
+var healthVerb = args.Length > 0 && args[0] == "health";
+var options = defaults is null ? null : CommandLine.Parse(healthVerb ? args[1..] : args, defaults, out error, out help, out version);
 if (help)
 {
     Console.WriteLine(CommandLine.Usage);
@@ -25,6 +26,10 @@ if (options is null)
 {
     Console.Error.WriteLine($"mcproxy: {error}");
     return 2;
+}
+if (healthVerb)
+{
+    return await HealthCommand.RunAsync(options, Console.Out, TimeSpan.FromSeconds(4));
 }
 
 var texts = ConfigFile.ReadTexts(options);

@@ -9,6 +9,9 @@
 //   --hang-initialize      never answer initialize
 //   --stdout-garbage       print a non-JSON line on stdout before anything else
 //   --conformance-fixtures serve the resources the official conformance suite reads by fixed URI
+//   --hostile              add the tools a hostile child needs: emit (raw bytes on stdout/stderr), flood (many or
+//                          large log/progress messages, a huge stderr line), escape (a grandchild that leaves the
+//                          process group with setsid and keeps stdout/stderr open)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -54,6 +57,7 @@ internal sealed record Options
     public bool HangInitialize { get; init; }
     public bool StdoutGarbage { get; init; }
     public bool ConformanceFixtures { get; init; }
+    public bool Hostile { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -72,6 +76,7 @@ internal sealed record Options
                 "--hang-initialize" => o with { HangInitialize = true },
                 "--stdout-garbage" => o with { StdoutGarbage = true },
                 "--conformance-fixtures" => o with { ConformanceFixtures = true },
+                "--hostile" => o with { Hostile = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -278,6 +283,12 @@ internal sealed class TestServer(Options options)
         {
             all.Add(Tool("add_tool", "Adds a tool and sends list_changed", new JsonObject()));
         }
+        if (options.Hostile)
+        {
+            all.Add(Tool("emit", "Writes raw bytes (base64) to stdout and/or stderr, each followed by a newline unless newline=false", new JsonObject()));
+            all.Add(Tool("flood", "Sends count log/progress messages of bytes each, or one stderr line of bytes", new JsonObject()));
+            all.Add(Tool("escape", "Starts `setsid sleep 300`, which leaves the process group and keeps stdout/stderr open", new JsonObject()));
+        }
         for (var i = 0; i < options.ToolCount; i++)
         {
             all.Add(Tool($"t{i}", $"Generated tool {i}", new JsonObject()));
@@ -388,6 +399,61 @@ internal sealed class TestServer(Options options)
                      "_meta":{"vendor/trace":"abc"},
                      "x-extra":[1,{"deep":null}]}
                     """);
+            case "emit" when options.Hostile:
+                var newline = (bool?)arguments["newline"] ?? true;
+                if ((string?)arguments["stdout"] is { } rawOut)
+                {
+                    var bytes = Convert.FromBase64String(rawOut);
+                    lock (_writeLock)
+                    {
+                        _stdout.Write(bytes);
+                        if (newline) _stdout.Write("\n"u8);
+                        _stdout.Flush();
+                    }
+                }
+                if ((string?)arguments["stderr"] is { } rawErr)
+                {
+                    using var err = Console.OpenStandardError();
+                    err.Write(Convert.FromBase64String(rawErr));
+                    if (newline) err.Write("\n"u8);
+                }
+                return Text("emitted");
+            case "flood" when options.Hostile:
+                var kind = (string?)arguments["kind"] ?? "log";
+                var floodCount = (int?)arguments["count"] ?? 1;
+                var size = (int?)arguments["bytes"] ?? 1000;
+                var filler = new string('f', size);
+                if (kind == "stderr")
+                {
+                    using var err = Console.OpenStandardError();
+                    var chunk = Encoding.ASCII.GetBytes(new string('e', Math.Min(size, 1 << 20)));
+                    for (var left = size; left > 0; left -= chunk.Length)
+                    {
+                        err.Write(chunk, 0, Math.Min(left, chunk.Length));
+                    }
+                    if ((bool?)arguments["newline"] ?? false) err.Write("\n"u8);
+                    return Text("flooded stderr");
+                }
+                var progressToken = prms?["_meta"]?["progressToken"]?.DeepClone();
+                for (var i = 0; i < floodCount; i++)
+                {
+                    Send(kind == "progress" && progressToken is not null
+                        ? new JsonObject
+                        {
+                            ["jsonrpc"] = "2.0", ["method"] = "notifications/progress",
+                            ["params"] = new JsonObject { ["progressToken"] = progressToken.DeepClone(), ["progress"] = i, ["message"] = filler },
+                        }
+                        : new JsonObject
+                        {
+                            ["jsonrpc"] = "2.0", ["method"] = "notifications/message",
+                            ["params"] = new JsonObject { ["level"] = "info", ["data"] = filler },
+                        });
+                }
+                return Text($"flooded {floodCount}");
+            case "escape" when options.Hostile:
+                var escaped = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
+                Console.Error.WriteLine($"testserver: escaped grandchild pid {escaped.Id}");
+                return Text(escaped.Id.ToString());
             case "add_tool" when options.ListChanged:
                 lock (_extraTools)
                 {

@@ -11,7 +11,9 @@ internal static class CommandLine
     public const string Usage = """
         MCProxy — one HTTP endpoint in front of many stdio MCP servers.
 
-        Usage: mcproxy [options]
+        Usage: mcproxy [options]              run the gateway
+               mcproxy health [--host H] [--port P]
+                                              GET /health of a running gateway; exit 0 when ready, 1 otherwise
 
           --config PATH            server list (default: config/mcp-servers.json)
           --host HOST              address to listen on (default: 127.0.0.1; 0.0.0.0 for all)
@@ -27,6 +29,11 @@ internal static class CommandLine
           --env-file PATH          .env file for ${VAR} (default: .env beside the config)
           --allowed-hosts LIST     extra Host names to accept, comma-separated (DNS-rebinding protection)
           --allowed-origins LIST   extra browser Origins to accept, comma-separated
+          --max-body SIZE          largest request body (default: 4MiB; larger: 413)
+          --max-batch N            messages in one JSON-RPC batch (default: 100)
+          --max-sessions N         open client sessions, both transports (default: 1000; then 503)
+          --max-session-queue SIZE bytes queued for one client's streams before it is disconnected (default: 8MiB)
+          --max-message SIZE       largest message a child may write (default: 16MiB; larger drops the child)
           --help                   show this help
           --version                show the version
 
@@ -35,6 +42,34 @@ internal static class CommandLine
         Environment (and appsettings.json "MCProxy" keys): MCPROXY_LOG=1, MCPROXY_LOG_LEVEL,
         MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT; flags win.
         """;
+
+    /// <summary>"4MiB", "512KiB", "1MB", "1048576" → bytes; null when unreadable.</summary>
+    public static long? ParseSize(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        text = text.Trim();
+        var digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+        if (digits == 0 || !long.TryParse(text[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return null;
+        }
+        long? factor = text[digits..].Trim().ToLowerInvariant() switch
+        {
+            "" or "b" => 1,
+            "k" or "kb" or "kib" => 1024,
+            "m" or "mb" or "mib" => 1024 * 1024,
+            "g" or "gb" or "gib" => 1024L * 1024 * 1024,
+            _ => null,
+        };
+        return factor is { } f && number <= long.MaxValue / f ? number * f : null;
+    }
 
     /// <summary>Parses <paramref name="args"/>; returns null with an error, or sets help/version.</summary>
     public static GatewayOptions? Parse(string[] args, out string? error, out bool help, out bool version) =>
@@ -143,6 +178,33 @@ internal static class CommandLine
                     break;
                 case "--allowed-origins":
                     options = options with { AllowedOrigins = (Value() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                    break;
+                case "--max-body" or "--max-session-queue" or "--max-message":
+                    if (ParseSize(Value()) is not { } size || size < 1024 || (arg == "--max-message" && size > int.MaxValue / 2))
+                    {
+                        error = $"{arg} needs a size of at least 1024 bytes, e.g. 4MiB, 512KiB or 1048576";
+                        return null;
+                    }
+                    options = options with
+                    {
+                        Limits = arg switch
+                        {
+                            "--max-body" => options.Limits with { MaxBodyBytes = size },
+                            "--max-session-queue" => options.Limits with { SessionQueueBytes = size },
+                            _ => options.Limits with { MaxChildMessageBytes = (int)size },
+                        },
+                    };
+                    break;
+                case "--max-batch" or "--max-sessions":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1)
+                    {
+                        error = $"{arg} needs a whole number of at least 1";
+                        return null;
+                    }
+                    options = options with
+                    {
+                        Limits = arg == "--max-batch" ? options.Limits with { MaxBatch = count } : options.Limits with { MaxSessions = count },
+                    };
                     break;
                 case "--log-level":
                     if (!Enum.TryParse<LogEventLevel>(Value() switch { "debug" => "Debug", "info" => "Information", "trace" => "Verbose", var v => v },

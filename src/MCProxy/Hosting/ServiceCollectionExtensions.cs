@@ -45,6 +45,7 @@ internal static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.TryAddSingleton(_ => WatchdogInterval.FromEnvironment());
+        services.AddSingleton<GatewaySelfProbe>();
         services.AddHostedService<SystemdNotifyService>();
         return services;
     }

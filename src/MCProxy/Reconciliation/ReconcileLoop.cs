@@ -32,8 +32,30 @@ internal sealed partial class ReconcileLoop(
 {
     public static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(150);
 
+    /// <summary>Longest a reload may take before the loop counts as stuck (settle 10 s + ladders, with room).</summary>
+    public static readonly TimeSpan MaxApplyTime = TimeSpan.FromSeconds(60);
+
     private string _lastFingerprint = initial.Fingerprint;
     private long _reloads;
+    private long _busySince; // timestamp when the current apply began; 0 when idle
+    private volatile bool _crashed;
+
+    /// <summary>
+    /// False once the loop died, or while one apply has run longer than <see cref="MaxApplyTime"/>: the watchdog
+    /// then withholds WATCHDOG=1 and systemd restarts a gateway that can no longer reload.
+    /// </summary>
+    public bool IsResponsive
+    {
+        get
+        {
+            if (_crashed)
+            {
+                return false;
+            }
+            var since = Interlocked.Read(ref _busySince);
+            return since == 0 || time.GetElapsedTime(since) < MaxApplyTime;
+        }
+    }
 
     /// <summary>Raised before a changed, valid config is applied (systemd RELOADING=1).</summary>
     public event Action? Reloading;
@@ -49,7 +71,9 @@ internal sealed partial class ReconcileLoop(
         try
         {
             var started = time.GetTimestamp();
+            Interlocked.Exchange(ref _busySince, started);
             await reconciler.ApplyAsync(initial.Config, settle: false, stoppingToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref _busySince, 0);
             _ = MarkReadyWhenSettledAsync(started);
             if (options.NoReload)
             {
@@ -66,7 +90,15 @@ internal sealed partial class ReconcileLoop(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await signal.WaitAsync(stoppingToken).ConfigureAwait(false);
-                await ReloadOnceAsync(stoppingToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref _busySince, time.GetTimestamp());
+                try
+                {
+                    await ReloadOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Exchange(ref _busySince, 0);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -76,6 +108,7 @@ internal sealed partial class ReconcileLoop(
         catch (Exception ex)
         {
             // Rule 12: a reconcile loop that dies silently would leave a gateway that never reloads again.
+            _crashed = true;
             LogLoopCrashed(logger, ex);
             lifetime.StopApplication();
         }

@@ -2,24 +2,30 @@ using MCProxy.Health;
 using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MCProxy.Hosting.Systemd;
 
 /// <summary>
 /// Tells systemd how the gateway is doing: READY=1 once the first start finished, STATUS= with the servers'
 /// states, RELOADING=1 (+ MONOTONIC_USEC) around each config reload and READY=1 after, STOPPING=1 on shutdown,
-/// and WATCHDOG=1 every half WATCHDOG_USEC while the gateway's own loop runs. Does nothing without NOTIFY_SOCKET.
+/// and WATCHDOG=1 every half WATCHDOG_USEC — but only while the reconcile loop is responsive and the HTTP server
+/// answers a real request on loopback (<see cref="GatewaySelfProbe"/>): a gateway that can no longer reload or
+/// serve is left for systemd to restart. Does nothing without NOTIFY_SOCKET.
 /// </summary>
-internal sealed class SystemdNotifyService(
+internal sealed partial class SystemdNotifyService(
     SystemdNotifier notifier,
     GatewayReadiness readiness,
     ServerRegistry servers,
     ReconcileLoop reloads,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    WatchdogInterval watchdog) : IHostedService, IDisposable
+    WatchdogInterval watchdog,
+    GatewaySelfProbe probe,
+    ILogger<SystemdNotifyService> logger) : IHostedService, IDisposable
 {
     private ITimer? _watchdogTimer;
+    private int _petting;
     private string _lastStatus = "";
     private int _reloading;
 
@@ -52,12 +58,47 @@ internal sealed class SystemdNotifyService(
         if (watchdog.Value is { } interval)
         {
             var half = interval / 2;
-            _watchdogTimer = time.CreateTimer(_ => notifier.Notify("WATCHDOG=1"), null, half, half);
+            _watchdogTimer = time.CreateTimer(_ => _ = PetAsync(half), null, half, half);
         }
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Sends WATCHDOG=1 when the reconcile loop is responsive and /health answers within <paramref name="budget"/>.</summary>
+    private async Task PetAsync(TimeSpan budget)
+    {
+        if (Interlocked.Exchange(ref _petting, 1) == 1)
+        {
+            return; // the previous probe is still running: that is itself the answer
+        }
+        try
+        {
+            if (!reloads.IsResponsive)
+            {
+                LogWithheld(logger, "the reconcile loop is stuck or stopped");
+                return;
+            }
+            if (await probe.AnswersAsync(budget).ConfigureAwait(false) is { } failure)
+            {
+                LogWithheld(logger, failure);
+                return;
+            }
+            notifier.Notify("WATCHDOG=1");
+        }
+        catch (Exception ex)
+        {
+            // Last resort on a timer: a failed probe withholds one ping, it never throws into the timer.
+            LogWithheld(logger, ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _petting, 0);
+        }
+    }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "watchdog ping withheld: {Reason}")]
+    private static partial void LogWithheld(ILogger logger, string reason);
 
     public void Dispose() => _watchdogTimer?.Dispose();
 
