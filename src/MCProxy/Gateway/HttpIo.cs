@@ -69,6 +69,13 @@ internal static class HttpIo
             }
             return null;
         }
+        catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            // Kestrel reports some framing errors as plain IOException ("Bad chunk size data." with an overflow inside).
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, Protocol.JsonRpcErrorCodes.ParseError,
+                $"Parse error: the request body is malformed ({ex.Message})").ConfigureAwait(false);
+            return null;
+        }
         finally
         {
             budget.Release(reserved);

@@ -53,7 +53,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
     };
 
     public static async Task<GatewayFixture> StartAsync(string configJson, SupervisorOptions? supervisor = null,
-        IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null, Action<IServiceCollection>? configure = null)
+        IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null, Action<IServiceCollection>? configure = null,
+        Func<GatewayOptions, GatewayOptions>? options = null)
     {
         var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
         var configPath = Path.Combine(dir, "mcp-servers.json");
@@ -63,15 +64,16 @@ internal sealed class GatewayFixture : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(dir, ".env"), dotEnv);
         }
         // The test host runs many gateways and its own Process.Start children: no subreaper here (the hostile suite runs one out of process).
-        var options = new GatewayOptions { ConfigPath = configPath, Port = 0, LogToStdout = true, ReapOrphans = false };
+        var gatewayOptions = new GatewayOptions { ConfigPath = configPath, Port = 0, LogToStdout = true, ReapOrphans = false };
+        gatewayOptions = options?.Invoke(gatewayOptions) ?? gatewayOptions;
         var environment = processEnv is null
-            ? EnvironmentSource.FromProcess(options.ResolvedEnvFile)
-            : new EnvironmentSource(processEnv, EnvironmentSource.ReadDotEnv(options.ResolvedEnvFile));
-        var loaded = ConfigLoader.Load(configJson, environment, options.Separator);
+            ? EnvironmentSource.FromProcess(gatewayOptions.ResolvedEnvFile)
+            : new EnvironmentSource(processEnv, EnvironmentSource.ReadDotEnv(gatewayOptions.ResolvedEnvFile));
+        var loaded = ConfigLoader.Load(configJson, environment, gatewayOptions.Separator);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.FileErrors));
         var logs = new LogCollector();
-        var initial = new InitialConfig(loaded.Config!, ConfigFile.ReadTexts(options).Fingerprint);
-        var app = GatewayHost.Build(options, initial, services =>
+        var initial = new InitialConfig(loaded.Config!, ConfigFile.ReadTexts(gatewayOptions).Fingerprint);
+        var app = GatewayHost.Build(gatewayOptions, initial, services =>
         {
             services.AddSingleton(supervisor ?? FastRestarts);
             services.AddSingleton<ILoggerProvider>(logs);

@@ -12,6 +12,9 @@ internal sealed class RawSseSession : IAsyncDisposable
     private readonly Task _reader;
     private string _endpoint = "";
 
+    /// <summary>The message URL the endpoint event named.</summary>
+    public string Endpoint => _endpoint;
+
     private RawSseSession(GatewayFixture gateway, HttpResponseMessage response)
     {
         _gateway = gateway;
