@@ -11,8 +11,13 @@ internal static class TestServerPaths
     public static string TestServerDll { get; } =
         Path.Combine(TestsDir, "MCProxy.TestServer", "bin", Configuration, "net10.0", "MCProxy.TestServer.dll");
 
-    /// <summary>The gateway's own build output (copied beside the tests by the project reference).</summary>
-    public static string GatewayDll { get; } = Path.Combine(AppContext.BaseDirectory, "MCProxy.dll");
+    /// <summary>
+    /// The gateway's own build output (copied beside the tests by the project reference). MCPROXY_TEST_GATEWAY_DLL
+    /// points the out-of-process tests at another build, e.g. an older commit's, to show a test fails without a fix.
+    /// </summary>
+    public static string GatewayDll { get; } = Environment.GetEnvironmentVariable("MCPROXY_TEST_GATEWAY_DLL") is { Length: > 0 } dll
+        ? dll
+        : Path.Combine(AppContext.BaseDirectory, "MCProxy.dll");
 
     public static string DotnetHost { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host
         ? host
