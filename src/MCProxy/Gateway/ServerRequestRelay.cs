@@ -39,9 +39,6 @@ internal sealed partial class ServerRequestRelay
         _logger = logger;
     }
 
-    /// <summary>Relays in flight (for tests and diagnostics).</summary>
-    public int PendingCount => _pending.Count;
-
     /// <summary>Marks a session as calling a server until the returned scope ends.</summary>
     public IDisposable Calling(string server, DownstreamSession? session)
     {

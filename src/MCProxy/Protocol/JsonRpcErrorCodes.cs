@@ -12,5 +12,4 @@ internal static class JsonRpcErrorCodes
     public const int ServerError = -32000;
     /// <summary>Session not found: the client must re-initialize.</summary>
     public const int SessionNotFound = -32001;
-    public const int RequestTimeout = -32001;
 }

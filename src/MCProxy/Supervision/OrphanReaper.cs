@@ -23,7 +23,6 @@ internal sealed partial class OrphanReaper : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<OrphanReaper> _logger;
     private readonly string _gatewayId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
-    private long _reaped;
 
     public OrphanReaper(GatewayOptions options, TimeProvider time, ILogger<OrphanReaper> logger)
     {
@@ -31,9 +30,6 @@ internal sealed partial class OrphanReaper : BackgroundService
         _time = time;
         _logger = logger;
     }
-
-    /// <summary>Zombies reaped so far (diagnostics and tests).</summary>
-    public long Reaped => Interlocked.Read(ref _reaped);
 
     /// <summary>A fresh marker for one child start: this gateway's id, a dot, the child's id.</summary>
     public string NewMarker() => $"{_gatewayId}.{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
@@ -129,7 +125,6 @@ internal sealed partial class OrphanReaper : BackgroundService
         }
         if (count > 0)
         {
-            Interlocked.Add(ref _reaped, count);
             LogReaped(_logger, count);
         }
         return count;

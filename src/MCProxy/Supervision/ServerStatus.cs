@@ -17,10 +17,6 @@ internal sealed record ServerStatus
     public IReadOnlyList<UpstreamTool> Resources { get; init; } = [];
     public IReadOnlyList<UpstreamTool> Templates { get; init; } = [];
 
-    /// <summary>The child's items of one list kind (while it is ready).</summary>
-    public IReadOnlyList<UpstreamTool> ItemsOf(ListKind kind) =>
-        kind == ListKind.Tools ? Tools : kind == ListKind.Prompts ? Prompts : kind == ListKind.Resources ? Resources : Templates;
-
     public ServerStatus WithItems(ListKind kind, IReadOnlyList<UpstreamTool> items) =>
         kind == ListKind.Tools ? this with { Tools = items }
         : kind == ListKind.Prompts ? this with { Prompts = items }

@@ -37,9 +37,6 @@ internal sealed partial class StderrDrain
         _throttle = new LogThrottle(time, LinesPerSecond, TimeSpan.FromSeconds(1));
     }
 
-    /// <summary>Completes when the pipe reached EOF (every writer closed it) or the drain was abandoned.</summary>
-    public Task Completion => _done.Task;
-
     public static StderrDrain Start(SafeFileHandle pipe, string server, StderrTail tail, TimeProvider time, ILogger logger)
     {
         var drain = new StderrDrain(pipe, server, tail, time, logger);

@@ -79,6 +79,33 @@ public sealed class SystemdNotifyTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Watchdog_IsWithheld_WhileTheHttpServerDoesNotAnswer()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("a")),
+            configure: services =>
+            {
+                services.AddSingleton(new SystemdNotifier(Path.Combine(_dir, "notify.sock")));
+                services.AddSingleton(new WatchdogInterval(TimeSpan.FromMilliseconds(200)));
+            });
+        await NextAsync(m => m == "WATCHDOG=1");
+
+        // Kestrel stops answering while the rest of the gateway (timers, reconcile loop) runs on.
+        await gateway.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().StopAsync(CancellationToken.None);
+        await gateway.Logs.WaitForAsync(l => l.Contains("watchdog ping withheld"));
+        while (_messages.Reader.TryRead(out _))
+        {
+            // Drop what was sent before the first withheld ping.
+        }
+        await gateway.Logs.WaitForAsync(l => l.Contains("watchdog ping withheld"), count: 3);
+        var sent = new List<string>();
+        while (_messages.Reader.TryRead(out var message))
+        {
+            sent.Add(message);
+        }
+        Assert.DoesNotContain("WATCHDOG=1", sent);
+    }
+
+    [Fact]
     public void Notifier_AbstractSocketName_AndNoSocket_AreHandled()
     {
         using var none = new SystemdNotifier(null);

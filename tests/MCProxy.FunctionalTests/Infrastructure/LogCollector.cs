@@ -10,6 +10,37 @@ internal sealed class LogCollector : ILoggerProvider
 
     public IReadOnlyList<string> Lines => _lines.ToArray();
 
+    /// <summary>Raised with every line as it is written.</summary>
+    public event Action<string>? Logged;
+
+    /// <summary>Waits (on the log event, bounded) for the <paramref name="count"/>th line matching <paramref name="match"/>.</summary>
+    public async Task<string> WaitForAsync(Func<string, bool> match, double seconds = 20, int count = 1)
+    {
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = 0;
+        void OnLogged(string line)
+        {
+            if (match(line) && Interlocked.Increment(ref seen) >= count)
+            {
+                found.TrySetResult(line);
+            }
+        }
+        Logged += OnLogged;
+        try
+        {
+            var already = Lines.Where(match).ToList();
+            if (Interlocked.Add(ref seen, already.Count) >= count)
+            {
+                return already.Count >= count ? already[count - 1] : await found.Task;
+            }
+            return await found.Task.WaitAsync(TimeSpan.FromSeconds(seconds));
+        }
+        finally
+        {
+            Logged -= OnLogged;
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
@@ -22,7 +53,11 @@ internal sealed class LogCollector : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var line = $"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}";
+            owner._lines.Enqueue(line);
+            owner.Logged?.Invoke(line);
+        }
     }
 }

@@ -47,8 +47,13 @@ public class ReloadSignalTests
         time.Advance(Quiet);
         Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(5)));
         var second = signal.WaitAsync(CancellationToken.None);
-        await Task.Delay(50);
+        // Nothing is armed, so nothing but a new event can complete the second wait.
+        Assert.Equal(0, time.ArmedTimers);
         Assert.False(second.IsCompleted);
+        signal.FileEvent();
+        await UntilArmed(time);
+        time.Advance(Quiet);
+        Assert.True(await second.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

@@ -19,8 +19,8 @@ public class ServerSupervisorBackoffTests
             await WaitFor(() => supervisor.Status is { State: ServerState.Restarting, ExitCode: 1 } && time.ArmedTimers > 0, supervisor);
             var before = supervisor.Status.Restarts;
             time.Advance(TimeSpan.FromSeconds(delay) - TimeSpan.FromMilliseconds(1));
-            await Task.Delay(20);
-            Assert.Equal(before, supervisor.Status.Restarts); // not a millisecond early
+            Assert.Equal(1, time.ArmedTimers); // the backoff timer has not fired: not a millisecond early
+            Assert.Equal(before, supervisor.Status.Restarts);
             time.Advance(TimeSpan.FromMilliseconds(1));
             await WaitFor(() => supervisor.Status.Restarts == restartsAfter, supervisor);
         }
@@ -41,12 +41,25 @@ public class ServerSupervisorBackoffTests
         Assert.Contains("cannot start", supervisor.DescribeUnavailable());
     }
 
+    /// <summary>Waits on the supervisor's Changed event (bounded) until the condition holds.</summary>
     private static async Task WaitFor(Func<bool> condition, ServerSupervisor supervisor)
     {
-        for (var i = 0; i < 1000 && !condition(); i++)
+        var changed = new SemaphoreSlim(0);
+        void OnChanged(ServerSupervisor _) => changed.Release();
+        supervisor.Changed += OnChanged;
+        try
         {
-            await Task.Delay(5);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!condition() && DateTime.UtcNow < deadline)
+            {
+                // Timers are armed outside Changed: re-check at least every 50 ms.
+                await changed.WaitAsync(TimeSpan.FromMilliseconds(50));
+            }
+            Assert.True(condition(), $"condition not reached; status: {supervisor.Status}");
         }
-        Assert.True(condition(), $"condition not reached; status: {supervisor.Status}");
+        finally
+        {
+            supervisor.Changed -= OnChanged;
+        }
     }
 }
