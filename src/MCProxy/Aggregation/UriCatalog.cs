@@ -47,6 +47,10 @@ internal sealed class UriCatalog
             foreach (var item in list)
             {
                 var exposed = item.Name;
+                if (routes.TryGetValue(exposed, out var holder) && holder.Server == server && holder.Tool == item.Name)
+                {
+                    continue; // the same server listed it twice: one entry is enough
+                }
                 if (routes.ContainsKey(exposed))
                 {
                     exposed = Scheme + server + "/" + Uri.EscapeDataString(item.Name);

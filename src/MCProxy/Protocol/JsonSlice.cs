@@ -90,24 +90,31 @@ internal static class JsonSlice
         {
             return false;
         }
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        try
         {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var match = reader.ValueTextEquals(name);
+                reader.Read();
+                var tokenStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                if (match)
+                {
+                    start = tokenStart;
+                    length = (int)reader.BytesConsumed - tokenStart;
+                    return true;
+                }
+            }
             return false;
         }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        catch (JsonException)
         {
-            var match = reader.ValueTextEquals(name);
-            reader.Read();
-            var tokenStart = (int)reader.TokenStartIndex;
-            reader.Skip();
-            if (match)
-            {
-                start = tokenStart;
-                length = (int)reader.BytesConsumed - tokenStart;
-                return true;
-            }
+            return false; // whitespace only, or not JSON at all: no such member
         }
-        return false;
     }
 }

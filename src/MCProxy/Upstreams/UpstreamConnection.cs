@@ -157,7 +157,8 @@ internal sealed partial class UpstreamConnection : IDisposable
 
     private void ReadLoop()
     {
-        var buffer = new byte[InitialBufferBytes];
+        var initial = Math.Min(InitialBufferBytes, _maxMessageBytes + 1);
+        var buffer = new byte[initial];
         var filled = 0;
         try
         {
@@ -165,13 +166,12 @@ internal sealed partial class UpstreamConnection : IDisposable
             {
                 if (filled == buffer.Length)
                 {
-                    if (buffer.Length >= _maxMessageBytes)
+                    if (buffer.Length > _maxMessageBytes)
                     {
-                        LogTooLarge(_logger, _server, _maxMessageBytes);
-                        Fail($"a message from the server exceeded {_maxMessageBytes} bytes (--max-message)");
+                        TooLarge();
                         return;
                     }
-                    Array.Resize(ref buffer, (int)Math.Min(_maxMessageBytes, buffer.Length * 2L));
+                    Array.Resize(ref buffer, (int)Math.Min(_maxMessageBytes + 1L, buffer.Length * 2L));
                 }
                 var n = _stdout.Read(buffer, filled, buffer.Length - filled);
                 if (n == 0)
@@ -185,18 +185,28 @@ internal sealed partial class UpstreamConnection : IDisposable
                 int newline;
                 while ((newline = Array.IndexOf(buffer, (byte)'\n', scanFrom, filled - scanFrom)) >= 0)
                 {
+                    if (newline - lineStart > _maxMessageBytes)
+                    {
+                        TooLarge();
+                        return;
+                    }
                     HandleLine(buffer.AsSpan(lineStart, newline - lineStart));
                     lineStart = scanFrom = newline + 1;
+                }
+                if (filled - lineStart > _maxMessageBytes)
+                {
+                    TooLarge();
+                    return; // an unfinished line already past the cap
                 }
                 if (lineStart > 0)
                 {
                     Buffer.BlockCopy(buffer, lineStart, buffer, 0, filled - lineStart);
                     filled -= lineStart;
                 }
-                if (buffer.Length > InitialBufferBytes && filled <= InitialBufferBytes / 2)
+                if (buffer.Length > initial && filled <= initial / 2)
                 {
                     // Shrink back after a large message, so one big answer does not pin megabytes per child.
-                    var small = new byte[InitialBufferBytes];
+                    var small = new byte[initial];
                     Buffer.BlockCopy(buffer, 0, small, 0, filled);
                     buffer = small;
                 }
@@ -213,6 +223,12 @@ internal sealed partial class UpstreamConnection : IDisposable
             LogReaderFailed(_logger, _server, ex);
             Fail($"the gateway failed reading the server's output ({ex.GetType().Name})");
         }
+    }
+
+    private void TooLarge()
+    {
+        LogTooLarge(_logger, _server, _maxMessageBytes);
+        Fail($"a message from the server exceeded {_maxMessageBytes} bytes (--max-message)");
     }
 
     private void HandleLine(ReadOnlySpan<byte> line)

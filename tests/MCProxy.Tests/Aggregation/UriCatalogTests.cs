@@ -67,6 +67,14 @@ public class UriCatalogTests
     }
 
     [Fact]
+    public void Build_OneServerListsAUriTwice_ExposedOnceWithoutAnAlias()
+    {
+        var catalog = Resources(Server("one", Resource("mem://x"), Resource("mem://x")), Server("two", Resource("mem://y")));
+        Assert.Equal(["mem://x", "mem://y"], Listed(catalog, "uri"));
+        Assert.Equal(2, catalog.Routes.Count);
+    }
+
+    [Fact]
     public void Build_SecondServerListsCollidingUriTwice_ExposedOnce()
     {
         var catalog = Resources(Server("one", Resource("mem://x")), Server("two", Resource("mem://x"), Resource("mem://x")));

@@ -177,6 +177,25 @@ public sealed class UpstreamConnectionTests : IDisposable
         Assert.Contains("1024", failure.Message);
     }
 
+    [Theory]
+    [InlineData(3_000, true)]      // inside the 64 KiB read buffer, still over a small cap
+    [InlineData(1_024, false)]     // exactly at the cap: accepted
+    public async Task ReadLoop_LineOverASmallCap_ClosesEvenWithinOneRead(int length, bool closes)
+    {
+        var connection = Connect(maxMessageBytes: 1024);
+        var padding = length - "{\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"p\":\"\"}}".Length;
+        ChildWrites("{\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"p\":\"" + new string('x', padding) + "\"}}");
+        if (closes)
+        {
+            Assert.Contains("1024", await connection.Closed.WaitAsync(Bound));
+            return;
+        }
+        var answered = connection.RequestAsync("ping", default, Long, CancellationToken.None);
+        await ChildAnswersNextAsync();
+        await answered.WaitAsync(Bound);
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
     [Fact]
     public async Task ReadLoop_StdoutClosed_CompletesClosedAndFailsPending()
     {
