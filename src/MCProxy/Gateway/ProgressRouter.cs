@@ -12,6 +12,9 @@ internal sealed class ProgressRouter
     private readonly ConcurrentDictionary<string, (DownstreamSession Session, byte[] Token)> _routes = new(StringComparer.Ordinal);
     private long _next;
 
+    /// <summary>Raised per relayed progress notification (gateway token, whether a stream took it); for diagnostics.</summary>
+    public event Action<string, bool>? Delivered;
+
     /// <summary>Rewrites params._meta.progressToken when present; returns the gateway token to release, or null.</summary>
     public string? Rewrite(DownstreamSession? session, ref byte[] prms)
     {
@@ -46,6 +49,8 @@ internal sealed class ProgressRouter
         {
             return false;
         }
-        return route.Session.TrySendRelated(JsonRpcWriter.Notification("notifications/progress", prms));
+        var sent = route.Session.TrySendRelated(JsonRpcWriter.Notification("notifications/progress", prms));
+        Delivered?.Invoke(token, sent);
+        return sent;
     }
 }
