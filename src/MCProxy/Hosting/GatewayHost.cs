@@ -44,7 +44,12 @@ internal static class GatewayHost
                 kestrel.Listen(address, options.Port);
             }
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+            // Kestrel answers /health ("starting") while ReadinessGate holds "started" back for the first start.
+            o.ServicesStartConcurrently = true;
+        });
         builder.Logging.UseMcProxyLogging(options);
         builder.Services.AddMcProxy(options, initial);
         configure?.Invoke(builder.Services);

@@ -7,6 +7,8 @@ using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace MCProxy.Hosting;
 
@@ -43,7 +45,11 @@ internal static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
-        services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
+        // Under systemd (or as PID 1 with NOTIFY_SOCKET, in a container) the package's lifetime sends READY=1 and
+        // STOPPING=1; a disabled notifier everywhere else. The gate makes "started" mean "first start settled".
+        services.AddSystemd();
+        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
+        services.AddHostedService<ReadinessGate>();
         services.TryAddSingleton(_ => WatchdogInterval.FromEnvironment());
         services.AddSingleton<GatewaySelfProbe>();
         services.AddHostedService<SystemdNotifyService>();

@@ -4,10 +4,12 @@ using System.Threading.Channels;
 using MCProxy.FunctionalTests.Infrastructure;
 using MCProxy.Hosting.Systemd;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace MCProxy.FunctionalTests.Hosting;
 
-/// <summary>The notifier against a real unix datagram socket standing in for systemd's NOTIFY_SOCKET.</summary>
+/// <summary>What the gateway tells systemd, received on a real unix datagram socket standing in for NOTIFY_SOCKET.</summary>
 public sealed class SystemdNotifyTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("mcproxy-notify-").FullName;
@@ -52,20 +54,23 @@ public sealed class SystemdNotifyTests : IAsyncDisposable
         var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("a"), TestServers.Entry("bad", "--exit-at-start", "1")),
             configure: services =>
             {
-                services.AddSingleton(new SystemdNotifier(Path.Combine(_dir, "notify.sock")));
+                services.AddSingleton<ISystemdNotifier>(new DatagramNotifier(Path.Combine(_dir, "notify.sock")));
+                // The package's lifetime, as under systemd: READY=1 once the host started, STOPPING=1 on stop.
+                services.AddSingleton<IHostLifetime, SystemdLifetime>();
                 services.AddSingleton(new WatchdogInterval(TimeSpan.FromMilliseconds(200)));
             });
         try
         {
-            var ready = await NextAsync(m => m.Contains("READY=1"));
-            Assert.Contains("STATUS=1/2 servers ready", ready);
+            await NextAsync(m => m == "READY=1");
+            Assert.True(gateway.Services.GetRequiredService<MCProxy.Health.GatewayReadiness>().IsReady, "READY=1 before the first start settled");
+            await NextAsync(m => m.Contains("STATUS=1/2 servers ready"));
             await NextAsync(m => m == "WATCHDOG=1");
             await NextAsync(m => m.Contains("1 failed: bad"));
 
             await gateway.WriteConfigAsync(TestServers.Config(TestServers.Entry("a"), TestServers.Entry("b")));
             var reloading = await NextAsync(m => m.StartsWith("RELOADING=1", StringComparison.Ordinal));
             var usec = long.Parse(reloading.Split('\n').Single(l => l.StartsWith("MONOTONIC_USEC=", StringComparison.Ordinal))["MONOTONIC_USEC=".Length..]);
-            Assert.InRange(usec, 1, SystemdNotifier.MonotonicMicroseconds());
+            Assert.InRange(usec, 1, SystemdNotifyService.MonotonicMicroseconds());
             var readyAgain = await NextAsync(m => m.Contains("READY=1"));
             Assert.Contains("STATUS=2/2 servers ready", readyAgain);
 
@@ -84,7 +89,7 @@ public sealed class SystemdNotifyTests : IAsyncDisposable
         await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("a")),
             configure: services =>
             {
-                services.AddSingleton(new SystemdNotifier(Path.Combine(_dir, "notify.sock")));
+                services.AddSingleton<ISystemdNotifier>(new DatagramNotifier(Path.Combine(_dir, "notify.sock")));
                 services.AddSingleton(new WatchdogInterval(TimeSpan.FromMilliseconds(200)));
             });
         await NextAsync(m => m == "WATCHDOG=1");
@@ -105,15 +110,16 @@ public sealed class SystemdNotifyTests : IAsyncDisposable
         Assert.DoesNotContain("WATCHDOG=1", sent);
     }
 
-    [Fact]
-    public void Notifier_AbstractSocketName_AndNoSocket_AreHandled()
+    /// <summary>sd_notify to a socket the test owns (the package's notifier reads NOTIFY_SOCKET from the environment).</summary>
+    private sealed class DatagramNotifier(string path) : ISystemdNotifier
     {
-        using var none = new SystemdNotifier(null);
-        Assert.False(none.IsEnabled);
-        Assert.False(none.Notify("READY=1"));
-        using var abstractName = new SystemdNotifier("@mcproxy-test-" + Guid.NewGuid().ToString("N"));
-        Assert.True(abstractName.IsEnabled);
-        Assert.False(abstractName.Notify("READY=1")); // nobody listens: reported, never thrown
+        public bool IsEnabled => true;
+
+        public void Notify(ServiceState state)
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            socket.SendTo(Encoding.UTF8.GetBytes(state.ToString()), new UnixDomainSocketEndPoint(path));
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -2,19 +2,21 @@ using MCProxy.Health;
 using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace MCProxy.Hosting.Systemd;
 
 /// <summary>
-/// Tells systemd how the gateway is doing: READY=1 once the first start finished, STATUS= with the servers'
-/// states, RELOADING=1 (+ MONOTONIC_USEC) around each config reload and READY=1 after, STOPPING=1 on shutdown,
-/// and WATCHDOG=1 every half WATCHDOG_USEC — but only while the reconcile loop is responsive and the HTTP server
-/// answers a real request on loopback (<see cref="GatewaySelfProbe"/>): a gateway that can no longer reload or
-/// serve is left for systemd to restart. Does nothing without NOTIFY_SOCKET.
+/// What the gateway tells systemd beyond the package's <see cref="SystemdLifetime"/> (which sends READY=1 when the
+/// host has started — after <see cref="ReadinessGate"/>, so once every server's first start settled — and
+/// STOPPING=1): STATUS= with the servers' states, RELOADING=1 (+ MONOTONIC_USEC) around each config reload and
+/// READY=1 after it, and WATCHDOG=1 every half WATCHDOG_USEC — but only while the reconcile loop is responsive and
+/// the HTTP server answers a real request on loopback (<see cref="GatewaySelfProbe"/>): a gateway that can no
+/// longer reload or serve is left for systemd to restart. Does nothing when the notifier is disabled.
 /// </summary>
 internal sealed partial class SystemdNotifyService(
-    SystemdNotifier notifier,
+    ISystemdNotifier notifier,
     GatewayReadiness readiness,
     ServerRegistry servers,
     ReconcileLoop reloads,
@@ -25,9 +27,13 @@ internal sealed partial class SystemdNotifyService(
     ILogger<SystemdNotifyService> logger) : IHostedService, IDisposable
 {
     private ITimer? _watchdogTimer;
-    private int _petting;
     private string _lastStatus = "";
     private int _reloading;
+    private int _petting;
+
+    /// <summary>CLOCK_MONOTONIC in microseconds, as RELOADING=1 wants it (Stopwatch uses that clock on Linux).</summary>
+    public static long MonotonicMicroseconds() =>
+        (long)(System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000.0));
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -35,26 +41,26 @@ internal sealed partial class SystemdNotifyService(
         {
             return Task.CompletedTask;
         }
-        _ = readiness.WhenReady.ContinueWith(_ => notifier.Notify("READY=1\nSTATUS=" + (_lastStatus = Status())),
+        _ = readiness.WhenReady.ContinueWith(_ => Send("STATUS=" + (_lastStatus = Status())),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         servers.Changed += UpdateStatus;
         reloads.Reloading += () =>
         {
             Volatile.Write(ref _reloading, 1);
-            notifier.Notify($"RELOADING=1\nMONOTONIC_USEC={SystemdNotifier.MonotonicMicroseconds()}\nSTATUS=reloading configuration");
+            Send($"RELOADING=1\nMONOTONIC_USEC={MonotonicMicroseconds()}\nSTATUS=reloading configuration");
         };
         reloads.Reloaded += outcome =>
         {
             if (outcome.Applied && Interlocked.Exchange(ref _reloading, 0) == 1)
             {
-                notifier.Notify("READY=1\nSTATUS=" + (_lastStatus = Status()));
+                Send("READY=1\nSTATUS=" + (_lastStatus = Status()));
             }
             else if (!outcome.Applied)
             {
-                notifier.Notify($"STATUS={Status()}; config invalid, last good config running");
+                Send($"STATUS={Status()}; config invalid, last good config running");
             }
         };
-        lifetime.ApplicationStopping.Register(() => notifier.Notify("STOPPING=1\nSTATUS=stopping"));
+        lifetime.ApplicationStopping.Register(() => Send("STATUS=stopping"));
         if (watchdog.Value is { } interval)
         {
             var half = interval / 2;
@@ -64,6 +70,10 @@ internal sealed partial class SystemdNotifyService(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _watchdogTimer?.Dispose();
+
+    private void Send(string state) => notifier.Notify(new ServiceState(state));
 
     /// <summary>Sends WATCHDOG=1 when the reconcile loop is responsive and /health answers within <paramref name="budget"/>.</summary>
     private async Task PetAsync(TimeSpan budget)
@@ -84,7 +94,7 @@ internal sealed partial class SystemdNotifyService(
                 LogWithheld(logger, failure);
                 return;
             }
-            notifier.Notify("WATCHDOG=1");
+            Send("WATCHDOG=1");
         }
         catch (Exception ex)
         {
@@ -97,11 +107,6 @@ internal sealed partial class SystemdNotifyService(
         }
     }
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "watchdog ping withheld: {Reason}")]
-    private static partial void LogWithheld(ILogger logger, string reason);
-
-    public void Dispose() => _watchdogTimer?.Dispose();
-
     private void UpdateStatus()
     {
         if (!readiness.IsReady || Volatile.Read(ref _reloading) == 1)
@@ -111,7 +116,7 @@ internal sealed partial class SystemdNotifyService(
         var status = Status();
         if (!string.Equals(Interlocked.Exchange(ref _lastStatus, status), status, StringComparison.Ordinal))
         {
-            notifier.Notify("STATUS=" + status);
+            Send("STATUS=" + status);
         }
     }
 
@@ -128,6 +133,9 @@ internal sealed partial class SystemdNotifyService(
         }
         return text;
     }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "watchdog ping withheld: {Reason}")]
+    private static partial void LogWithheld(ILogger logger, string reason);
 }
 
 /// <summary>WATCHDOG_USEC as read at start (null when systemd asked for no watchdog).</summary>
