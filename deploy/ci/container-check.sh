@@ -20,7 +20,8 @@ bash "$shared/install-podman.sh"
 command -v iptables >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iptables >/dev/null; }
 
 step "stand-in base images"
-if ! podman image exists mcr.microsoft.com/dotnet/sdk:10.0 || ! podman image exists localhost/quadlet-host:latest || [ ! -x "$work/quadlet" ]; then
+if ! podman image exists mcr.microsoft.com/dotnet/sdk:10.0-noble-aot || ! podman image exists mcr.microsoft.com/dotnet/runtime-deps:10.0 \
+   || ! podman image exists localhost/quadlet-host:latest || [ ! -x "$work/quadlet" ]; then
   bash "$shared/build-stand-ins.sh"
 fi
 
@@ -29,6 +30,10 @@ s=$(date +%s%N)
 # docker format: the OCI format has no HEALTHCHECK
 podman build -q --format docker -t localhost/mcproxy:latest -f Containerfile .
 echo "built in $(ms "$s") ms; size: $(podman image inspect -f '{{.Size}}' localhost/mcproxy:latest | awk '{printf "%.0f MB", $1/1000000}')"
+# The runtime image is the native binary on runtime-deps: no .NET runtime, no wget, no curl.
+podman run --rm --entrypoint /bin/sh localhost/mcproxy:latest -c \
+  'test -x /app/MCProxy && ! test -e /usr/share/dotnet && ! command -v dotnet && ! command -v wget && ! command -v curl' \
+  && echo "image: native /app/MCProxy, no dotnet, wget or curl"
 
 step "run with a mounted config directory"
 cfg=$(mktemp -d)

@@ -21,12 +21,15 @@ CONF
 rsyslogd -f "$dir/rsyslog.conf" -i "$dir/rsyslog.pid"
 for _ in $(seq 1 100); do [ -S "$dir/log.sock" ] && break; sleep 0.05; done
 memory=$(pwd)/tests/e2e/node_modules/.bin/mcp-server-memory
+# MCPROXY_BIN: the native executable (CI); otherwise the Release build under the dotnet host.
+gateway_cmd=(dotnet src/MCProxy/bin/Release/net10.0/MCProxy.dll)
+[ -n "${MCPROXY_BIN:-}" ] && gateway_cmd=("$MCPROXY_BIN")
 cat > "$dir/mcp-servers.json" <<JSON
 {"servers":[{"name":"memory","command":"$memory","env":{"MEMORY_FILE_PATH":"$dir/memory.jsonl"}},
             {"name":"ghost","command":"/nonexistent/mcp-ghost"}]}
 JSON
 run_gateway() {  # args: extra flags; waits for "gateway ready" to reach the log, then stops the gateway
-  dotnet src/MCProxy/bin/Release/net10.0/MCProxy.dll --config "$dir/mcp-servers.json" --port 0 "$@" & gw=$!
+  "${gateway_cmd[@]}" --config "$dir/mcp-servers.json" --port 0 "$@" & gw=$!
   for _ in $(seq 1 200); do grep -q "gateway ready" "$dir/out.log" 2>/dev/null && break; sleep 0.1; done
   kill -TERM "$gw"; wait "$gw"; gw=
   sleep 0.5

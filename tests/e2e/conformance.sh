@@ -15,7 +15,10 @@ cat > "$dir/mcp-servers.json" <<JSON
 ]}
 JSON
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-dotnet "$repo/src/MCProxy/bin/Release/net10.0/MCProxy.dll" --log --log-level warning --config "$dir/mcp-servers.json" --port "$port" > "$dir/gateway.log" 2>&1 &
+# MCPROXY_BIN: the native executable (CI); otherwise the Release build under the dotnet host.
+gateway_cmd=(dotnet "$repo/src/MCProxy/bin/Release/net10.0/MCProxy.dll")
+[ -n "${MCPROXY_BIN:-}" ] && gateway_cmd=("$MCPROXY_BIN")
+"${gateway_cmd[@]}" --log --log-level warning --config "$dir/mcp-servers.json" --port "$port" > "$dir/gateway.log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/health" | grep -q '"ready":true' && break; sleep 0.1; done

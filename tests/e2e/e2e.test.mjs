@@ -15,6 +15,8 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
+// MCPROXY_BIN: the native (NativeAOT) executable, as CI runs it; otherwise the Release build under the dotnet host.
+const gatewayBin = process.env.MCPROXY_BIN;
 const gatewayDll = process.env.MCPROXY_DLL ?? path.join(repo, 'src/MCProxy/bin/Release/net10.0/MCProxy.dll');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mcproxy-e2e-'));
 let gateway;
@@ -23,7 +25,8 @@ let output = '';
 
 before(async () => {
   // cwd = this folder, so the example config's `npx -y <pkg>` finds the packages npm ci installed here.
-  gateway = spawn('dotnet', [gatewayDll, '--log', '--config', path.join(repo, 'mcp-servers.example.json'), '--port', '0'], {
+  const args = ['--log', '--config', path.join(repo, 'mcp-servers.example.json'), '--port', '0'];
+  gateway = spawn(gatewayBin ?? 'dotnet', gatewayBin ? args : [gatewayDll, ...args], {
     cwd: here,
     env: { ...process.env, MCPROXY_DATA_DIR: dataDir, MEMORY_FILE_PATH: path.join(dataDir, 'memory.jsonl') },
     stdio: ['ignore', 'pipe', 'pipe'],

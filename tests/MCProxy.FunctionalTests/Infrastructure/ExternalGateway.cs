@@ -46,12 +46,13 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("mcproxy-external-").FullName;
         var config = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(config, configJson);
-        var start = new ProcessStartInfo(TestServerPaths.DotnetHost)
+        var (file, prefix) = TestServerPaths.GatewayCommand;
+        var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { TestServerPaths.GatewayDll, "--log", "--config", config, "--port", "0" }.Concat(extraArgs))
+        foreach (var arg in prefix.Concat(["--log", "--config", config, "--port", "0"]).Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);
         }

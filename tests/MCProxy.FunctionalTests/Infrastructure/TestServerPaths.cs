@@ -22,4 +22,13 @@ internal static class TestServerPaths
     public static string DotnetHost { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host
         ? host
         : "dotnet";
+
+    /// <summary>
+    /// How to start the gateway as its own process: MCPROXY_TEST_GATEWAY_BIN names a native executable (CI sets it
+    /// to the NativeAOT build, the binary that ships); otherwise the dotnet host runs <see cref="GatewayDll"/>.
+    /// </summary>
+    public static (string File, string[] Prefix) GatewayCommand { get; } =
+        Environment.GetEnvironmentVariable("MCPROXY_TEST_GATEWAY_BIN") is { Length: > 0 } bin
+            ? (bin, [])
+            : (DotnetHost, [GatewayDll]);
 }

@@ -16,12 +16,15 @@ public sealed partial class ShutdownTests
         await File.WriteAllTextAsync(config, TestServers.Config(
             TestServers.Entry("polite", "--grandchild"),
             TestServers.Entry("stubborn", "--ignore-sigterm", "--grandchild")));
-        var start = new ProcessStartInfo(TestServerPaths.DotnetHost)
+        var start = new ProcessStartInfo(TestServerPaths.GatewayCommand.File)
         {
-            ArgumentList = { TestServerPaths.GatewayDll, "--log", "--config", config, "--port", "0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var arg in TestServerPaths.GatewayCommand.Prefix.Concat(["--log", "--config", config, "--port", "0"]))
+        {
+            start.ArgumentList.Add(arg);
+        }
         using var gateway = Process.Start(start)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var url = new TaskCompletionSource<string>();
@@ -75,12 +78,15 @@ public sealed partial class ShutdownTests
         var dir = Directory.CreateTempSubdirectory("mcproxy-badconfig-").FullName;
         var config = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(config, """{"servers":[{"name":"a","command":"x"},{"name":"a","command":"y"},{"name":"b","command":"z"},{"name":"b","command":"z"}]}""");
-        var start = new ProcessStartInfo(TestServerPaths.DotnetHost)
+        var start = new ProcessStartInfo(TestServerPaths.GatewayCommand.File)
         {
-            ArgumentList = { TestServerPaths.GatewayDll, "--config", config, "--port", "0" },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
+        foreach (var arg in TestServerPaths.GatewayCommand.Prefix.Concat(["--config", config, "--port", "0"]))
+        {
+            start.ArgumentList.Add(arg);
+        }
         using var gateway = Process.Start(start)!;
         var stderr = await gateway.StandardError.ReadToEndAsync();
         await gateway.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
