@@ -1,98 +1,61 @@
 namespace MCProxy.Tests.Infrastructure;
 
 /// <summary>
-/// A manual clock for debounce and backoff tests (Microsoft.Extensions.TimeProvider.Testing is not on our mirror).
-/// Timers fire, in due order, only inside <see cref="Advance"/>.
+/// The package's manual clock (Microsoft.Extensions.TimeProvider.Testing), plus the one thing it does not tell: how
+/// many timers are armed, so a test can wait until the code under test is waiting on the clock before it advances.
+/// Timers fire, in due order, only inside <c>Advance</c>.
 /// </summary>
-internal sealed class FakeTimeProvider : TimeProvider
+internal sealed class FakeTimeProvider() : Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
 {
-    private readonly object _lock = new();
-    private readonly List<FakeTimer> _timers = [];
-    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private int _armed;
 
-    public override DateTimeOffset GetUtcNow()
-    {
-        lock (_lock)
-        {
-            return _now;
-        }
-    }
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
-
-    /// <summary>How many timers are armed: lets a test wait until the code under test is waiting on the clock.</summary>
-    public int ArmedTimers
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _timers.Count(t => t.Due is not null);
-            }
-        }
-    }
+    /// <summary>How many timers are armed (due and not yet fired, changed to infinite or disposed).</summary>
+    public int ArmedTimers => Volatile.Read(ref _armed);
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new FakeTimer(this, callback, state);
-        timer.Change(dueTime, period);
-        lock (_lock)
-        {
-            _timers.Add(timer);
-        }
-        return timer;
+        var counted = new CountedTimer(this);
+        counted.Inner = base.CreateTimer(_ => counted.Fire(callback, state), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        counted.Change(dueTime, period);
+        return counted;
     }
 
-    public void Advance(TimeSpan by)
+    private sealed class CountedTimer(FakeTimeProvider owner) : ITimer
     {
-        DateTimeOffset target;
-        lock (_lock)
-        {
-            target = _now + by;
-        }
-        while (true)
-        {
-            FakeTimer? next;
-            lock (_lock)
-            {
-                next = _timers.Where(t => t.Due is { } d && d <= target).OrderBy(t => t.Due).FirstOrDefault();
-                if (next is null)
-                {
-                    _now = target;
-                    return;
-                }
-                _now = next.Due!.Value;
-                next.Due = next.Period is { } p && p > TimeSpan.Zero ? _now + p : null;
-            }
-            next.Fire();
-        }
-    }
+        private readonly object _gate = new();
+        private bool _armed;
+        private bool _periodic;
 
-    private sealed class FakeTimer(FakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
-    {
-        public DateTimeOffset? Due { get; set; }
-        public TimeSpan? Period { get; private set; }
+        public ITimer Inner { get; set; } = null!;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
-            lock (owner._lock)
+            lock (_gate)
             {
-                Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
-                Period = period == Timeout.InfiniteTimeSpan ? null : period;
+                SetArmed(dueTime != Timeout.InfiniteTimeSpan);
+                _periodic = period != Timeout.InfiniteTimeSpan && period > TimeSpan.Zero;
+                return Inner.Change(dueTime, period);
             }
-            return true;
         }
 
-        public void Fire() => callback(state);
+        public void Fire(TimerCallback callback, object? state)
+        {
+            lock (_gate)
+            {
+                if (!_periodic)
+                {
+                    SetArmed(false); // a one-shot timer is spent once it fires
+                }
+            }
+            callback(state);
+        }
 
         public void Dispose()
         {
-            lock (owner._lock)
+            lock (_gate)
             {
-                Due = null;
-                owner._timers.Remove(this);
+                SetArmed(false);
+                Inner.Dispose();
             }
         }
 
@@ -100,6 +63,15 @@ internal sealed class FakeTimeProvider : TimeProvider
         {
             Dispose();
             return ValueTask.CompletedTask;
+        }
+
+        private void SetArmed(bool armed)
+        {
+            if (armed != _armed)
+            {
+                _armed = armed;
+                Interlocked.Add(ref owner._armed, armed ? 1 : -1);
+            }
         }
     }
 }
