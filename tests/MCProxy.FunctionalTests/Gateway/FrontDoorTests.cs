@@ -256,7 +256,7 @@ public sealed class FrontDoorTests : IAsyncLifetime
     [Fact]
     public async Task Mcp_ClientProbingTheDraftRevision_FallsBackAtOnce()
     {
-        // The C# SDK 2.3 client with no pinned version first probes server/discover (2026-07-28, no initialize);
+        // The C# SDK 2.4 client with no pinned version first probes server/discover (2026-07-28, no initialize);
         // the gateway's 400 makes it fall back to initialize at once instead of waiting out its probe timeout.
         var started = DateTime.UtcNow;
         await using var client = await _gateway.ConnectStreamableAsync(o => o.ProtocolVersion = null);
