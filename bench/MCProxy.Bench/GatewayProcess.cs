@@ -29,13 +29,16 @@ internal sealed class GatewayProcess : IAsyncDisposable
         var config = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(config, configJson);
         var port = FreePort();
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(Paths.Gateway.File)
         {
-            ArgumentList = { Paths.GatewayDll, "--log", "--log-level", "warning", "--config", config, "--port", port.ToString() },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workDir,
         };
+        foreach (var arg in Paths.Gateway.Prefix.Concat(["--log", "--log-level", "warning", "--config", config, "--port", port.ToString()]))
+        {
+            info.ArgumentList.Add(arg);
+        }
         // BENCH_GATEWAY_X=V in the bench's environment becomes X=V for the gateway alone (for trying GC settings).
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -91,7 +94,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -135,8 +135,21 @@ internal sealed class LegacySseClient : IDoorClient
         var stream = await http.GetAsync(baseUrl + "/sse", HttpCompletionOption.ResponseHeadersRead);
         var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
         await reader.ReadLineAsync();
-        var endpoint = baseUrl + (await reader.ReadLineAsync())!["data: ".Length..];
-        return new LegacySseClient(http, stream, endpoint, reader);
+        var endpoint = (await reader.ReadLineAsync())!["data: ".Length..];
+        endpoint = endpoint.StartsWith("http", StringComparison.Ordinal) ? endpoint : baseUrl + endpoint;
+        var client = new LegacySseClient(http, stream, endpoint, reader);
+        // The handshake a real client makes (peers built on an SDK may expect it; the gateway does not need it).
+        await client.CallAsync("initialize", """{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}""");
+        await client.NotifyAsync("notifications/initialized");
+        return client;
+    }
+
+    private async Task NotifyAsync(string method)
+    {
+        var uri = new Uri(_endpoint);
+        _raw ??= new RawHttpConnection(uri);
+        var (status, _, _) = await _raw.PostAsync(uri.PathAndQuery, Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":\"{method}\"}}"));
+        if (status is not (200 or 202)) throw new InvalidOperationException($"POST {uri.PathAndQuery}: {status}");
     }
 
     private async Task ReadLoop(StreamReader reader)
@@ -168,7 +181,7 @@ internal sealed class LegacySseClient : IDoorClient
         _raw ??= new RawHttpConnection(uri);
         var (status, _, _) = await _raw.PostAsync(uri.PathAndQuery,
             Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
-        if (status != 202) throw new InvalidOperationException($"POST /messages: {status}");
+        if (status is not (200 or 202)) throw new InvalidOperationException($"POST /messages: {status}");
         return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 

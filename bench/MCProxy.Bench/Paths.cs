@@ -8,6 +8,15 @@ internal static class Paths
     public static readonly string Root = Output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
     public static readonly string GatewayDll = Path.Combine(Root, "src", "MCProxy", "bin", Configuration, "net10.0", "MCProxy.dll");
     public static readonly string TestServerDll = Path.Combine(Root, "tests", "MCProxy.TestServer", "bin", Configuration, "net10.0", "MCProxy.TestServer.dll");
+    /// <summary>
+    /// The gateway the bench runs: MCPROXY_BIN, else the native build in artifacts/native (`dotnet publish
+    /// src/MCProxy/MCProxy.csproj -c Release -o artifacts/native`, the binary that ships), else the dll under dotnet.
+    /// </summary>
+    public static readonly (string File, string[] Prefix) Gateway =
+        Environment.GetEnvironmentVariable("MCPROXY_BIN") is { Length: > 0 } bin ? (bin, [])
+        : File.Exists(Path.Combine(Root, "artifacts", "native", "MCProxy")) ? (Path.Combine(Root, "artifacts", "native", "MCProxy"), [])
+        : ("dotnet", [GatewayDll]);
+
     public static readonly string NodeModules = Path.Combine(Root, "tests", "e2e", "node_modules");
     public static string EverythingJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
 }

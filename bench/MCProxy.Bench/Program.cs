@@ -1,5 +1,5 @@
 // MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
-// Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick]
+// Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick] [--only SECTION]
 // Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
 using System.Diagnostics;
 using System.Globalization;
@@ -18,7 +18,7 @@ var total = Stopwatch.StartNew();
 var everything = File.Exists(Paths.EverythingJs);
 var workDir = Paths.Root;
 Console.WriteLine($"MCProxy bench — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
-Console.WriteLine($"gateway: {Paths.GatewayDll} ({Paths.Configuration})");
+Console.WriteLine($"gateway: {string.Join(' ', [Paths.Gateway.File, .. Paths.Gateway.Prefix])} ({(Paths.Gateway.Prefix.Length == 0 ? "native" : "JIT, " + Paths.Configuration)})");
 
 string Entry(string name, string extra = "") =>
     $"{{\"name\":\"{name}\",\"command\":\"dotnet\",\"args\":[\"{Paths.TestServerDll}\"{extra}]}}";
@@ -26,33 +26,10 @@ string EverythingEntry(string name) =>
     $"{{\"name\":\"{name}\",\"command\":\"node\",\"args\":[\"{Paths.EverythingJs}\",\"stdio\"]}}";
 string Config(params string[] entries) => $"{{\"servers\":[{string.Join(",", entries)}]}}";
 
-var failures = 0;
-string EchoParams(string tool, string message) => $"{{\"name\":\"{tool}\",\"arguments\":{{\"message\":\"{message}\"}}}}";
-void Check(JsonElement reply, string message)
-{
-    var text = reply.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString();
-    if (text is null || !text.Contains(message, StringComparison.Ordinal))
-    {
-        Interlocked.Increment(ref failures);
-        throw new InvalidOperationException($"wrong reply: expected {message}, got {text}");
-    }
-}
-static string Message(long n) => $"m{n:D15}";   // 16 bytes, unique per call
-
-async Task<Stats> MeasureAsync(Func<string, Task<JsonElement>> call, int count)
-{
-    for (var i = 0; i < warmup; i++) Check(await call(Message(i)), Message(i));
-    var samples = new List<double>(count);
-    for (var i = 0; i < count; i++)
-    {
-        var m = Message(1_000_000 + i);
-        var t = Stopwatch.GetTimestamp();
-        var reply = await call(m);
-        samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        Check(reply, m);
-    }
-    return Stats.Of(samples);
-}
+string EchoParams(string tool, string message) => Measure.EchoParams(tool, message);
+Task<Stats> MeasureAsync(Func<string, Task<JsonElement>> call, int count) => Measure.LatencyAsync(call, count, warmup);
+Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int count, Func<int, string, Task<JsonElement>> call) =>
+    Measure.ConcurrentAsync(concurrency, count, call);
 
 // ---------------------------------------------------------------- latency
 var latencyRows = new List<(string Child, string Door, Stats Stats, Stats Direct)>();
@@ -103,6 +80,65 @@ foreach (var (label, tool, entry, direct) in children)
 void Print(string child, string door, Stats s, Stats direct) =>
     Console.WriteLine($"{child + " " + door,-34} {s.P50,8:F3} {s.P90,8:F3} {s.P99,8:F3} {s.P50 - direct.P50,8:F3} {s.P50 / direct.P50,6:F2}");
 
+// ---------------------------------------------------------------- doors and peer, in alternating rounds
+var rounds = quick ? 3 : 5;
+var roundCalls = quick ? 600 : 2000;
+var roundC4 = quick ? 2000 : 6000;
+var doorRows = new List<(string Child, IReadOnlyList<DoorResult> Doors, double DirectP50, double DirectC4)>();
+async Task<IDoorClient> Sse(string url) => await LegacySseClient.ConnectAsync(http, url);
+async Task<IDoorClient> Mcp(string url) => await StreamableClient.ConnectAsync(http, url);
+if (Run("doors"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## legacy SSE against /mcp: medians of {rounds} alternating rounds ({roundCalls} sequential calls, {roundC4} calls at c=4)");
+    Console.WriteLine($"{"child / door",-40} {"p50 ms",8} {"+p50 ms",8} {"c=4 calls/s",12} {"% of direct",12}");
+    foreach (var (label, tool, entry, directCommand) in children)
+    {
+        await using var stdio = await StdioClient.StartAsync(directCommand[0], directCommand[1..]);
+        await using var gateway = await GatewayProcess.StartAsync(http, Config(entry), workDir);
+        var result = await AlternatingRounds.RunAsync(
+        [
+            new DoorTarget("MCProxy", "/mcp", () => Mcp(gateway.BaseUrl), tool),
+            new DoorTarget("MCProxy", "legacy SSE", () => Sse(gateway.BaseUrl), tool),
+        ], stdio, rounds, roundCalls, warmup, roundC4);
+        doorRows.Add((label, result.Doors, result.DirectP50, result.DirectC4));
+        Console.WriteLine($"{label + " direct stdio",-40} {result.DirectP50,8:F3} {0,8:F3} {result.DirectC4,12:F0} {1,12:P0}");
+        foreach (var d in result.Doors)
+        {
+            Console.WriteLine($"{label + " " + d.Target.Door,-40} {d.P50,8:F3} {d.AddedP50,8:F3} {d.C4Rate,12:F0} {d.C4Rate / result.DirectC4,12:P0}");
+        }
+        var sseDoor = result.Doors.Single(d => d.Target.Door == "legacy SSE");
+        var mcpDoor = result.Doors.Single(d => d.Target.Door == "/mcp");
+        Console.WriteLine($"{label + " SSE added p50 / /mcp added p50",-40} {sseDoor.AddedP50 / mcpDoor.AddedP50,8:F2}");
+    }
+}
+
+var peerRows = new List<(string Door, DoorResult Ours, DoorResult Peer)>();
+if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## MCProxy against mcp-proxy (npm) fronting server-everything: medians of {rounds} alternating rounds");
+    await using var stdio = await StdioClient.StartAsync("node", Paths.EverythingJs, "stdio");
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(EverythingEntry("t")), workDir);
+    await using var peer = await PeerProcess.StartAsync(http, "node", Paths.EverythingJs, "stdio");
+    var result = await AlternatingRounds.RunAsync(
+    [
+        new DoorTarget("MCProxy", "legacy SSE", () => Sse(gateway.BaseUrl), "t__echo"),
+        new DoorTarget("mcp-proxy", "legacy SSE", () => Sse(peer.BaseUrl), "echo"),
+        new DoorTarget("MCProxy", "/mcp", () => Mcp(gateway.BaseUrl), "t__echo"),
+        new DoorTarget("mcp-proxy", "/mcp", () => Mcp(peer.BaseUrl), "echo"),
+    ], stdio, rounds, roundCalls, warmup, roundC4);
+    Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, c=4 {result.DirectC4:F0} calls/s");
+    Console.WriteLine($"{"door",-12} {"MCProxy +p50",13} {"mcp-proxy +p50",15} {"ours/peer",10} {"MCProxy c=4",12} {"mcp-proxy c=4",14} {"ours/peer",10} {"ours % direct",14}");
+    foreach (var door in new[] { "legacy SSE", "/mcp" })
+    {
+        var ours = result.Doors.Single(d => d.Target.Gateway == "MCProxy" && d.Target.Door == door);
+        var theirs = result.Doors.Single(d => d.Target.Gateway == "mcp-proxy" && d.Target.Door == door);
+        peerRows.Add((door, ours, theirs));
+        Console.WriteLine($"{door,-12} {ours.AddedP50,13:F3} {theirs.AddedP50,15:F3} {ours.AddedP50 / theirs.AddedP50,10:F2} {ours.C4Rate,12:F0} {theirs.C4Rate,14:F0} {ours.C4Rate / theirs.C4Rate,10:F2} {ours.C4Rate / result.DirectC4,14:P0}");
+    }
+}
+
 // ---------------------------------------------------------------- throughput
 var throughputRows = new List<(int C, double Direct, double Gateway)>();
 var perLevel = quick ? 4000 : 20000;
@@ -128,30 +164,6 @@ Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s"
 
 }
 
-async Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int count, Func<int, string, Task<JsonElement>> call)
-{
-    var next = -1L;
-    var errors = 0;
-    var sw = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
-    {
-        long n;
-        while ((n = Interlocked.Increment(ref next)) < count)
-        {
-            var m = Message(5_000_000 + n);
-            try
-            {
-                Check(await call(worker, m), m);
-            }
-            catch (Exception)
-            {
-                Interlocked.Increment(ref errors);
-            }
-        }
-    })));
-    return (count / sw.Elapsed.TotalSeconds, errors);
-}
-
 // ---------------------------------------------------------------- memory
 var memoryRows = new List<(int N, double Idle, double[] After)>();
 var loadCalls = quick ? 10_000 : 100_000;
@@ -171,7 +183,7 @@ foreach (var n in new[] { 1, 3, 10 })
     {
         var result = await RunConcurrentAsync(16, n == 10 || !quick ? loadCalls : loadCalls / 2,
             (w, m) => clients[w].CallAsync("tools/call", EchoParams($"s{w % n}__echo", m)));
-        if (result.Errors > 0) failures += result.Errors;
+        Measure.AddFailures(result.Errors);
         await Task.Delay(1000);
         after[round] = gateway.RssMiB();
     }
@@ -303,8 +315,8 @@ async Task<int[]> HealthPidsAsync(GatewayProcess gateway)
 Console.WriteLine();
 if (only is not null)
 {
-    Console.WriteLine($"errors {failures}; took {total.Elapsed.TotalSeconds:F0} s");
-    return failures == 0 ? 0 : 1;
+    Console.WriteLine($"errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
+    return Measure.Failures == 0 ? 0 : 1;
 }
 var plainRow = latencyRows.First(r => r.Door.StartsWith("POST"));
 var mcpRow = latencyRows.First(r => r.Door.StartsWith("Streamable"));
@@ -314,5 +326,5 @@ Console.WriteLine(
     $"summary: +p50 plain {plainRow.Stats.P50 - plainRow.Direct.P50:F3} ms, /mcp {mcpRow.Stats.P50 - mcpRow.Direct.P50:F3} ms, " +
     $"ratio {plainRow.Stats.P50 / plainRow.Direct.P50:F2}; c=4 throughput {c4.Gateway / c4.Direct:P0} of direct; " +
     $"RSS idle {memoryRows[0].Idle:F0} MiB, 10 children after load {mem10.After.Max():F0} MiB; start {starts[2]:F0} ms; " +
-    $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); errors {failures}; took {total.Elapsed.TotalSeconds:F0} s");
-return failures == 0 ? 0 : 1;
+    $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
+return Measure.Failures == 0 ? 0 : 1;

@@ -4,7 +4,8 @@ using System.Text;
 namespace MCProxy.Bench;
 
 /// <summary>
-/// The leanest HTTP/1.1 client: one keep-alive socket, a hand-written request, Content-Length responses only.
+/// The leanest HTTP/1.1 client: one keep-alive socket, a hand-written request, Content-Length or chunked responses
+/// (peers answer Streamable HTTP POSTs as a chunked event stream).
 /// Used so the client's own cost does not hide the gateway's (HttpClient adds tens of microseconds per call).
 /// </summary>
 internal sealed class RawHttpConnection : IDisposable
@@ -39,8 +40,12 @@ internal sealed class RawHttpConnection : IDisposable
             var lines = headerText.Split("\r\n");
             var status = int.Parse(lines[0].Split(' ')[1]);
             var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
-            var length = headers.TryGetValue("content-length", out var cl) ? int.Parse(cl) : 0;
             var bodyStart = headerEnd + 4;
+            if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                return (status, headers, await ReadChunkedAsync(bodyStart, filled));
+            }
+            var length = headers.TryGetValue("content-length", out var cl) ? int.Parse(cl) : 0;
             while (filled - bodyStart < length)
             {
                 filled += await Receive(filled);
@@ -50,6 +55,32 @@ internal sealed class RawHttpConnection : IDisposable
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>Reads chunks from <paramref name="at"/> until the zero-size chunk; the body is the chunks joined.</summary>
+    private async Task<byte[]> ReadChunkedAsync(int at, int filled)
+    {
+        var body = new MemoryStream();
+        while (true)
+        {
+            int lineEnd;
+            while ((lineEnd = IndexOf(_buffer.AsSpan(at, filled - at), "\r\n"u8)) < 0)
+            {
+                filled += await Receive(filled);
+            }
+            var size = Convert.ToInt32(Encoding.ASCII.GetString(_buffer, at, lineEnd).Split(';')[0].Trim(), 16);
+            at += lineEnd + 2;
+            while (filled - at < size + 2)
+            {
+                filled += await Receive(filled);
+            }
+            if (size == 0)
+            {
+                return body.ToArray();
+            }
+            body.Write(_buffer, at, size);
+            at += size + 2;
         }
     }
 

@@ -9,7 +9,13 @@ namespace MCProxy.Gateway;
 /// </summary>
 internal sealed class OutboundQueue
 {
-    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    // NOTE 1: synchronous continuations: the writer (usually a child's reader thread completing a relayed answer)
+    // runs the stream's pump inline — frame, copy into Kestrel's pipe, flush — instead of a thread-pool hop. The pump
+    // only awaits when Kestrel applies backpressure, so a slow client costs the writer nothing but that one check.
+    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions
+    {
+        SingleReader = true, AllowSynchronousContinuations = true,
+    });
     private readonly DownstreamSession _owner;
     private readonly Action _abort;
 
