@@ -64,7 +64,8 @@ internal sealed class StreamableClient : IDoorClient
         var client = new StreamableClient(http, baseUrl);
         using var init = client.Request("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}""");
         using var response = await http.SendAsync(init);
-        client._session = response.Headers.GetValues("Mcp-Session-Id").First();
+        // A stateless server sends no session id; requests then go without one.
+        client._session = response.Headers.TryGetValues("Mcp-Session-Id", out var ids) ? ids.First() : "";
         using var done = client.Request("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
         (await http.SendAsync(done)).Dispose();
         return client;
@@ -91,7 +92,7 @@ internal sealed class StreamableClient : IDoorClient
         _raw ??= new RawHttpConnection(new Uri(_url));
         var (_, headers, bytes) = await _raw.PostAsync("/mcp",
             Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"),
-            $"Accept: application/json, text/event-stream\r\nMcp-Session-Id: {_session}\r\nMCP-Protocol-Version: 2025-11-25\r\n");
+            $"Accept: application/json, text/event-stream\r\n{(_session.Length > 0 ? $"Mcp-Session-Id: {_session}\r\n" : "")}MCP-Protocol-Version: 2025-11-25\r\n");
         if (headers.GetValueOrDefault("content-type", "").StartsWith("text/event-stream", StringComparison.Ordinal))
         {
             var text = Encoding.UTF8.GetString(bytes);
@@ -103,9 +104,43 @@ internal sealed class StreamableClient : IDoorClient
         return doc.RootElement.Clone();
     }
 
+    /// <summary>
+    /// Calls a tool on a second connection of the same session and cancels it after <paramref name="delayMs"/> with
+    /// notifications/cancelled on this one, as a client does; returns when the call's POST ended (or 5 s passed).
+    /// </summary>
+    public async Task CallAndCancelAsync(string paramsJson, int delayMs)
+    {
+        using var second = new RawHttpConnection(new Uri(_url));
+        var headers = $"Accept: application/json, text/event-stream\r\n{(_session.Length > 0 ? $"Mcp-Session-Id: {_session}\r\n" : "")}MCP-Protocol-Version: 2025-11-25\r\n";
+        var call = second.PostAsync("/mcp", Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":\"cancel-me\",\"method\":\"tools/call\",\"params\":{paramsJson}}}"), headers);
+        await Task.Delay(delayMs);
+        await RawAsync("""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"cancel-me","reason":"bench"}}""");
+        try
+        {
+            await call.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception)
+        {
+            // A server that never ends the cancelled call's POST: the check below says whether the child heard.
+        }
+    }
+
+    /// <summary>Sends a raw JSON-RPC message on the session and returns the whole HTTP body (for fidelity checks).</summary>
+    public async Task<string> RawAsync(string message)
+    {
+        _raw ??= new RawHttpConnection(new Uri(_url));
+        var (_, _, bytes) = await _raw.PostAsync("/mcp", Encoding.UTF8.GetBytes(message),
+            $"Accept: application/json, text/event-stream\r\n{(_session.Length > 0 ? $"Mcp-Session-Id: {_session}\r\n" : "")}MCP-Protocol-Version: 2025-11-25\r\n");
+        return Encoding.UTF8.GetString(bytes);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _raw?.Dispose();
+        if (_session.Length == 0)
+        {
+            return;
+        }
         using var delete = new HttpRequestMessage(HttpMethod.Delete, _url);
         delete.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
         (await _http.SendAsync(delete)).Dispose();

@@ -17,6 +17,7 @@ internal static class Paths
         : File.Exists(Path.Combine(Root, "artifacts", "native", "MCProxy")) ? (Path.Combine(Root, "artifacts", "native", "MCProxy"), [])
         : ("dotnet", [GatewayDll]);
 
+    public static readonly string SdkFrontDoorDll = Path.Combine(Root, "bench", "SdkFrontDoor", "bin", Configuration, "net10.0", "SdkFrontDoor.dll");
     public static readonly string NodeModules = Path.Combine(Root, "tests", "e2e", "node_modules");
     public static string EverythingJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
 }

@@ -139,6 +139,52 @@ if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
     }
 }
 
+// ---------------------------------------------------------------- the SDK front door (issue 10's spike)
+if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## ModelContextProtocol.AspNetCore 2.4.0 (MapMcp + McpClient) against MCProxy's relay: C# test child, /mcp, medians of {rounds} alternating rounds");
+    await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
+    var spikes = new Dictionary<string, PeerProcess>();
+    foreach (var mode in new[] { "stateful", "stateless" })
+    {
+        spikes[mode] = await PeerProcess.StartAsync(http, "dotnet",
+            port => [Paths.SdkFrontDoorDll, "--port", port.ToString(), "--mode", mode, "--", "dotnet", Paths.TestServerDll]);
+    }
+    try
+    {
+        var urls = new Dictionary<string, string> { ["MCProxy"] = gateway.BaseUrl, ["SDK stateful"] = spikes["stateful"].BaseUrl, ["SDK stateless"] = spikes["stateless"].BaseUrl };
+        var result = await AlternatingRounds.RunAsync(urls.Select(u => new DoorTarget(u.Key, "/mcp", () => Mcp(u.Value), "t__echo")).ToList(),
+            stdio, rounds, roundCalls, warmup, roundC4);
+        Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, c=4 {result.DirectC4:F0} calls/s");
+        Console.WriteLine($"{"front door",-14} {"+p50 ms",8} {"c=4 calls/s",12} {"RSS MiB",8} {"unknown fields kept",20} {"cancel reaches child",21}");
+        foreach (var door in result.Doors)
+        {
+            var name = door.Target.Gateway;
+            await using var probe = await StreamableClient.ConnectAsync(http, urls[name]);
+            var listed = await probe.RawAsync("""{"jsonrpc":"2.0","id":"l","method":"tools/list","params":{}}""");
+            var called = await probe.RawAsync("""{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"t__rich","arguments":{"q":"x"}}}""");
+            var kept = listed.Contains("x-unknown-field") && listed.Contains("taskSupport") && called.Contains("x-extra");
+            await probe.CallAndCancelAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
+            var heard = false;
+            for (var i = 0; i < 40 && !heard; i++)
+            {
+                await Task.Delay(50);
+                heard = name == "MCProxy"
+                    ? (await http.GetStringAsync(gateway.BaseUrl + "/health")).Contains("cancelled request")
+                    : spikes[name == "SDK stateful" ? "stateful" : "stateless"].Stderr.Any(l => l.Contains("cancelled request"));
+            }
+            var rss = name == "MCProxy" ? gateway.RssMiB() : spikes[name == "SDK stateful" ? "stateful" : "stateless"].RssMiB();
+            Console.WriteLine($"{name,-14} {door.AddedP50,8:F3} {door.C4Rate,12:F0} {rss,8:F1} {(kept ? "yes" : "no"),20} {(heard ? "yes" : "no"),21}");
+        }
+    }
+    finally
+    {
+        foreach (var spike in spikes.Values) await spike.DisposeAsync();
+    }
+}
+
 // ---------------------------------------------------------------- throughput
 var throughputRows = new List<(int C, double Direct, double Gateway)>();
 var perLevel = quick ? 4000 : 20000;
