@@ -122,6 +122,15 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
     public IReadOnlyList<int> ZombieChildren() =>
         MCProxy.Supervision.ProcessTree.Snapshot().Where(p => p.ParentPid == Pid && p.State == 'Z').Select(p => p.Pid).ToList();
 
+    /// <summary>Sends SIGTERM, as systemd or podman do, and waits (≤ 10 s) for the exit: its code and how long it took.</summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> SigtermAsync()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        Assert.Equal(0, Kill(_process.Id, 15));
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return (_process.ExitCode, stopwatch.Elapsed);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MCProxy.FunctionalTests.Infrastructure;
 
@@ -11,65 +10,24 @@ public sealed partial class ShutdownTests
     [Fact]
     public async Task Sigterm_LeavesNoChildOrGrandchildAlive_WithinFiveSeconds()
     {
-        var dir = Directory.CreateTempSubdirectory("mcproxy-shutdown-").FullName;
-        var config = Path.Combine(dir, "mcp-servers.json");
-        await File.WriteAllTextAsync(config, TestServers.Config(
+        await using var gateway = await ExternalGateway.StartAsync(TestServers.Config(
             TestServers.Entry("polite", "--grandchild"),
             TestServers.Entry("stubborn", "--ignore-sigterm", "--grandchild")));
-        var start = new ProcessStartInfo(TestServerPaths.GatewayCommand.File)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in TestServerPaths.GatewayCommand.Prefix.Concat(["--log", "--config", config, "--port", "0"]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var gateway = Process.Start(start)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var url = new TaskCompletionSource<string>();
-        gateway.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            output.Enqueue(e.Data);
-            if (ListeningOn().Match(e.Data) is { Success: true } m) url.TrySetResult(m.Groups[1].Value);
-        };
-        gateway.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        gateway.BeginOutputReadLine();
-        gateway.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(await url.Task.WaitAsync(TimeSpan.FromSeconds(30))) };
-            JsonObject health;
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            do
-            {
-                health = JsonNode.Parse(await http.GetStringAsync("/health"))!.AsObject();
-                if (!(bool)health["ready"]!) await Task.Delay(50);
-            } while (!(bool)health["ready"]! && DateTime.UtcNow < deadline);
-            var pids = health["servers"]!.AsArray().Select(s => (int)s!["pid"]!).ToList();
-            Assert.Equal(2, pids.Count);
-            var grandchildren = health["servers"]!.AsArray()
-                .SelectMany(s => s!["stderr"]!.AsArray().Select(l => GrandchildPid().Match((string)l!)))
-                .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).ToList();
-            Assert.Equal(2, grandchildren.Count);
-            Assert.All(pids.Concat(grandchildren), pid => Assert.True(ProcessProbe.IsAlive(pid)));
+        var health = await gateway.HealthAsync();
+        var pids = health["servers"]!.AsArray().Select(s => (int)s!["pid"]!).ToList();
+        Assert.Equal(2, pids.Count);
+        var grandchildren = health["servers"]!.AsArray()
+            .SelectMany(s => s!["stderr"]!.AsArray().Select(l => GrandchildPid().Match((string)l!)))
+            .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.Equal(2, grandchildren.Count);
+        Assert.All(pids.Concat(grandchildren), pid => Assert.True(ProcessProbe.IsAlive(pid)));
 
-            var stopwatch = Stopwatch.StartNew();
-            Assert.Equal(0, NativeKill(gateway.Id, 15));
-            await gateway.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            stopwatch.Stop();
+        var (exitCode, elapsed) = await gateway.SigtermAsync();
 
-            Assert.True(await ProcessProbe.AllGoneAsync(pids.Concat(grandchildren), TimeSpan.FromMilliseconds(500)),
-                "a child or grandchild outlived the gateway:\n" + string.Join("\n", output));
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(6), $"shutdown took {stopwatch.Elapsed}");
-            Assert.Equal(0, gateway.ExitCode);
-        }
-        finally
-        {
-            if (!gateway.HasExited) gateway.Kill(entireProcessTree: true);
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.True(await ProcessProbe.AllGoneAsync(pids.Concat(grandchildren), TimeSpan.FromMilliseconds(500)),
+            "a child or grandchild outlived the gateway:\n" + string.Join("\n", gateway.Output));
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"shutdown took {elapsed}");
+        Assert.Equal(0, exitCode);
     }
 
     [Fact]
@@ -96,12 +54,6 @@ public sealed partial class ShutdownTests
         Assert.Contains("duplicate server name", stderr);
         Directory.Delete(dir, recursive: true);
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int NativeKill(int pid, int signal);
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex ListeningOn();
 
     [GeneratedRegex(@"grandchild pid (\d+)")]
     private static partial Regex GrandchildPid();
