@@ -86,6 +86,15 @@ internal sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>CPU time the gateway process has used so far (user + system), from /proc.</summary>
+    /// <summary>Where the RSS is: anonymous (heap, stacks, pools) and file-backed (the binary, libraries) MiB, and threads.</summary>
+    public (double AnonMiB, double FileMiB, int Threads) RssBreakdown()
+    {
+        long Field(string name) => File.ReadLines($"/proc/{_process.Id}/status")
+            .Where(l => l.StartsWith(name, StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
+        return (Field("RssAnon:") / 1024.0, Field("RssFile:") / 1024.0, (int)Field("Threads:"));
+    }
+
     public TimeSpan CpuTime()
     {
         var stat = File.ReadAllText($"/proc/{_process.Id}/stat");

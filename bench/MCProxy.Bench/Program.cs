@@ -234,7 +234,8 @@ foreach (var n in new[] { 1, 3, 10 })
         after[round] = gateway.RssMiB();
     }
     memoryRows.Add((n, idle, after));
-    Console.WriteLine($"{n,-9} {idle,7:F1} {after[0],7:F1} {after[1],7:F1} {after[2],7:F1}");
+    var (anon, file, threads) = gateway.RssBreakdown();
+    Console.WriteLine($"{n,-9} {idle,7:F1} {after[0],7:F1} {after[1],7:F1} {after[2],7:F1}   after: {anon:F1} anonymous + {file:F1} file-backed, {threads} threads");
 }
 
 }
