@@ -44,6 +44,14 @@ if (!loaded.IsValid)
     return 1;
 }
 
+if (!options.BindsLoopbackOnly && loaded.Config!.Auth is null && !options.AllowUnauthenticated)
+{
+    // Safe by default: every tool of every server would be open to whoever reaches the port.
+    Console.Error.WriteLine($"mcproxy: refusing to serve {options.Host}:{options.Port} without authentication: add an \"auth\" section " +
+                            "with tokens to the config (see README, Security), bind 127.0.0.1, or pass --allow-unauthenticated");
+    return 2;
+}
+
 try
 {
     var app = GatewayHost.Build(options, new InitialConfig(loaded.Config!, texts.Fingerprint));

@@ -9,6 +9,7 @@
 //   --hang-initialize      never answer initialize
 //   --stdout-garbage       print a non-JSON line on stdout before anything else
 //   --conformance-fixtures serve the resources the official conformance suite reads by fixed URI
+//   --counting             add the tool calls, which answers how many tools/call requests reached this process
 //   --hostile              add the tools a hostile child needs: emit (raw bytes on stdout/stderr), flood (many or
 //                          large log/progress messages, a huge stderr line), escape (a grandchild that leaves the
 //                          process group with setsid and keeps stdout/stderr open)
@@ -58,6 +59,7 @@ internal sealed record Options
     public bool StdoutGarbage { get; init; }
     public bool ConformanceFixtures { get; init; }
     public bool Hostile { get; init; }
+    public bool Counting { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -77,6 +79,7 @@ internal sealed record Options
                 "--stdout-garbage" => o with { StdoutGarbage = true },
                 "--conformance-fixtures" => o with { ConformanceFixtures = true },
                 "--hostile" => o with { Hostile = true },
+                "--counting" => o with { Counting = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -283,6 +286,10 @@ internal sealed class TestServer(Options options)
         {
             all.Add(Tool("add_tool", "Adds a tool and sends list_changed", new JsonObject()));
         }
+        if (options.Counting)
+        {
+            all.Add(Tool("calls", "Answers how many tools/call requests reached this process, this one included", new JsonObject()));
+        }
         if (options.Hostile)
         {
             all.Add(Tool("emit", "Writes raw bytes (base64) to stdout and/or stderr, each followed by a newline unless newline=false", new JsonObject()));
@@ -399,6 +406,8 @@ internal sealed class TestServer(Options options)
                      "_meta":{"vendor/trace":"abc"},
                      "x-extra":[1,{"deep":null}]}
                     """);
+            case "calls" when options.Counting:
+                return Text(count.ToString());
             case "emit" when options.Hostile:
                 var newline = (bool?)arguments["newline"] ?? true;
                 if ((string?)arguments["stdout"] is { } rawOut)

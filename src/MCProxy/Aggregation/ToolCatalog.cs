@@ -13,11 +13,12 @@ namespace MCProxy.Aggregation;
 /// </summary>
 internal sealed class ToolCatalog
 {
-    public static readonly ToolCatalog Empty = new(new Dictionary<string, ToolRoute>(), "{\"tools\":[]}"u8.ToArray(), [], [], "tools");
+    public static readonly ToolCatalog Empty = new(new Dictionary<string, ToolRoute>(), "{\"tools\":[]}"u8.ToArray(), [], [], [], "tools");
 
     private ToolCatalog(IReadOnlyDictionary<string, ToolRoute> routes, byte[] listResult, IReadOnlyList<string> conflicts,
-        IReadOnlyList<byte[]> items, string arrayName)
+        IReadOnlyList<byte[]> items, IReadOnlyList<string> names, string arrayName)
     {
+        Names = names;
         Routes = routes;
         ListResult = listResult;
         Conflicts = conflicts;
@@ -29,6 +30,9 @@ internal sealed class ToolCatalog
     public IReadOnlyList<byte[]> Items { get; }
 
     public string ArrayName { get; }
+
+    /// <summary>Each item's exposed name, parallel to <see cref="Items"/> (for per-identity filtering).</summary>
+    public IReadOnlyList<string> Names { get; }
 
     /// <summary>Exposed name → route.</summary>
     public IReadOnlyDictionary<string, ToolRoute> Routes { get; }
@@ -47,10 +51,12 @@ internal sealed class ToolCatalog
         var routes = new Dictionary<string, ToolRoute>(StringComparer.Ordinal);
         var conflicts = new List<string>();
         var items = new List<byte[]>();
+        var names = new List<string>();
         foreach (var (name, raw) in builtIn)
         {
             routes[name] = new ToolRoute("", name);
             items.Add(raw);
+            names.Add(name);
         }
         var itemBuffer = new ArrayBufferWriter<byte>(1024);
         foreach (var (server, tools) in servers)
@@ -69,9 +75,10 @@ internal sealed class ToolCatalog
                     WriteReplaced(w, tool.Raw.Span, "name"u8, exposed);
                 }
                 items.Add(itemBuffer.WrittenSpan.ToArray());
+                names.Add(exposed);
             }
         }
-        return new ToolCatalog(routes, ListPage.Write(arrayName, items, 0, items.Count, null), conflicts, items, arrayName);
+        return new ToolCatalog(routes, ListPage.Write(arrayName, items, 0, items.Count, null), conflicts, items, names, arrayName);
     }
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

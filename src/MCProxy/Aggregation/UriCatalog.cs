@@ -17,11 +17,13 @@ internal sealed class UriCatalog
 {
     public const string Scheme = "mcproxy://";
 
-    public static readonly UriCatalog EmptyResources = new("resources", new Dictionary<string, ToolRoute>(), [], "{\"resources\":[]}"u8.ToArray());
-    public static readonly UriCatalog EmptyTemplates = new("resourceTemplates", new Dictionary<string, ToolRoute>(), [], "{\"resourceTemplates\":[]}"u8.ToArray());
+    public static readonly UriCatalog EmptyResources = new("resources", new Dictionary<string, ToolRoute>(), [], [], "{\"resources\":[]}"u8.ToArray());
+    public static readonly UriCatalog EmptyTemplates = new("resourceTemplates", new Dictionary<string, ToolRoute>(), [], [], "{\"resourceTemplates\":[]}"u8.ToArray());
 
-    private UriCatalog(string arrayName, IReadOnlyDictionary<string, ToolRoute> routes, IReadOnlyList<byte[]> items, byte[] listResult)
+    private UriCatalog(string arrayName, IReadOnlyDictionary<string, ToolRoute> routes, IReadOnlyList<byte[]> items, IReadOnlyList<string> names,
+        byte[] listResult)
     {
+        Names = names;
         ArrayName = arrayName;
         Routes = routes;
         Items = items;
@@ -35,12 +37,16 @@ internal sealed class UriCatalog
 
     public IReadOnlyList<byte[]> Items { get; }
 
+    /// <summary>Each item's exposed URI (or template), parallel to <see cref="Items"/> (for per-identity filtering).</summary>
+    public IReadOnlyList<string> Names { get; }
+
     public byte[] ListResult { get; }
 
     public static UriCatalog Build(IEnumerable<(string Server, IReadOnlyList<UpstreamTool> Items)> servers, ListKind kind)
     {
         var routes = new Dictionary<string, ToolRoute>(StringComparer.Ordinal);
         var items = new List<byte[]>();
+        var names = new List<string>();
         var buffer = new ArrayBufferWriter<byte>(1024);
         foreach (var (server, list) in servers)
         {
@@ -60,6 +66,7 @@ internal sealed class UriCatalog
                     }
                 }
                 routes[exposed] = new ToolRoute(server, item.Name);
+                names.Add(exposed);
                 if (exposed == item.Name)
                 {
                     items.Add(item.Raw.ToArray());
@@ -73,7 +80,7 @@ internal sealed class UriCatalog
                 items.Add(buffer.WrittenSpan.ToArray());
             }
         }
-        return new UriCatalog(kind.Array, routes, items, ListPage.Write(kind.Array, items, 0, items.Count, null));
+        return new UriCatalog(kind.Array, routes, items, names, ListPage.Write(kind.Array, items, 0, items.Count, null));
     }
 
     /// <summary>Where a URI a client asks for lives: a listed one, a re-mapped one, or one a template may produce.</summary>

@@ -97,6 +97,12 @@ internal static class ConfigLoader
                     "duplicate server name: every server needs a unique name"));
             }
         }
+        AuthConfig? auth = null;
+        if (root.TryGetProperty("auth", out var authElement))
+        {
+            // NOTE 1: an auth problem rejects the whole file, so the last good config — its auth included — runs on.
+            auth = AuthParser.Parse(authElement, environment, fileErrors);
+        }
         if (fileErrors.Count > 0)
         {
             return ConfigLoadResult.Rejected(fileErrors);
@@ -107,7 +113,7 @@ internal static class ConfigLoader
         {
             definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers));
         }
-        return new ConfigLoadResult(new GatewayConfig(definitions), []);
+        return new ConfigLoadResult(new GatewayConfig(definitions, auth), []);
     }
 
     private static string FirstSentence(string message)

@@ -1,7 +1,10 @@
 namespace MCProxy.Configuration;
 
-/// <summary>A whole config file that passed file-level validation (its servers may still be individually invalid).</summary>
-internal sealed record GatewayConfig(IReadOnlyList<ServerDefinition> Servers)
+/// <summary>
+/// A whole config file that passed file-level validation (its servers may still be individually invalid).
+/// <see cref="Auth"/> is null when the file has no <c>auth</c> section: the gateway then serves everyone.
+/// </summary>
+internal sealed record GatewayConfig(IReadOnlyList<ServerDefinition> Servers, AuthConfig? Auth = null)
 {
     public static readonly GatewayConfig Empty = new([]);
 

@@ -26,6 +26,12 @@ internal sealed record GatewayOptions
     /// <summary>Extra browser Origins accepted besides localhost ones.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
+    /// <summary>Serve a non-loopback address without an auth section (--allow-unauthenticated): refused otherwise.</summary>
+    public bool AllowUnauthenticated { get; init; }
+
+    /// <summary>Whether <see cref="Host"/> is reachable only from this machine.</summary>
+    public bool BindsLoopbackOnly => Host is "localhost" || (System.Net.IPAddress.TryParse(Host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     /// <summary>Every bound the front doors and children are held to.</summary>
     public GatewayLimits Limits { get; init; } = new();
 

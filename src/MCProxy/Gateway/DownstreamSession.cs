@@ -29,6 +29,9 @@ internal abstract class DownstreamSession
 
     public string? ProtocolVersion { get; set; }
 
+    /// <summary>The identity that created the session; no other identity may use it (it gets 404).</summary>
+    public string IdentityName { get; init; } = Security.Identity.Open.Name;
+
     /// <summary>Client capabilities declared at initialize ("sampling", "elicitation", "roots").</summary>
     public IReadOnlySet<string> ClientCapabilities { get; set; } = new HashSet<string>();
 

@@ -11,7 +11,42 @@ internal sealed record GatewayContext(
     TimeProvider Time,
     IHostApplicationLifetime Lifetime,
     OriginGuard Guard,
-    ByteBudget BodyBudget)
+    ByteBudget BodyBudget,
+    Security.AuthGate Auth,
+    Security.IdentityRateLimiter RateLimiter)
 {
+    /// <summary>The Host/Origin guard, then authentication: the order every MCP door uses.</summary>
+    public Microsoft.AspNetCore.Http.RequestDelegate Door(Microsoft.AspNetCore.Http.RequestDelegate handler) => Guard.Wrap(Auth.Wrap(handler));
+
+    /// <summary>
+    /// Counts the batch's server-bound requests against the identity's rate limit; false after answering 429 with
+    /// Retry-After and a JSON-RPC error.
+    /// </summary>
+    public async Task<bool> AdmitAsync(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity)
+    {
+        if (RateLimiter.TryAcquire(identity, batch.ServerBoundRequests, out var retryAfter))
+        {
+            return true;
+        }
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await HttpIo.WriteJsonAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status429TooManyRequests, RateLimited(batch, identity)).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>The JSON-RPC error a rate-limited request gets (one per request of a batch).</summary>
+    public static byte[] RateLimited(MessageBatch batch, Security.Identity identity)
+    {
+        var message = $"Too many requests: identity '{identity.Name}' reached its rate limit (auth.rateLimit.perIdentityPerMinute)";
+        if (!batch.IsBatch)
+        {
+            return Protocol.JsonRpcWriter.Error(batch.Messages[0].Id.Span, RateLimitedCode, message);
+        }
+        var errors = batch.Messages.Where(m => m.Kind == Protocol.JsonRpcKind.Request)
+            .Select(m => Protocol.JsonRpcWriter.Error(m.Id.Span, RateLimitedCode, message));
+        return System.Text.Encoding.UTF8.GetBytes("[" + string.Join(",", errors.Select(e => System.Text.Encoding.UTF8.GetString(e))) + "]");
+    }
+
+    public const int RateLimitedCode = -32029;
+
     public GatewayLimits Limits => Options.Limits;
 }

@@ -15,15 +15,18 @@ internal static class LegacySseEndpoints
 {
     public static void MapLegacySse(this IEndpointRouteBuilder app, GatewayContext gateway)
     {
-        app.MapGet("/sse", gateway.Guard.Wrap(context => OpenStreamAsync(context, gateway)));
-        app.MapPost("/sse", gateway.Guard.Wrap(context => PlainJsonAsync(context, gateway)));
-        app.MapPost("/messages", gateway.Guard.Wrap(context => PostMessageAsync(context, gateway)));
-        app.MapPost("/message", gateway.Guard.Wrap(context => PostMessageAsync(context, gateway)));
+        app.MapGet("/sse", gateway.Door(context => OpenStreamAsync(context, gateway)));
+        app.MapPost("/sse", gateway.Door(context => PlainJsonAsync(context, gateway)));
+        app.MapPost("/messages", gateway.Door(context => PostMessageAsync(context, gateway)));
+        app.MapPost("/message", gateway.Door(context => PostMessageAsync(context, gateway)));
     }
 
     private static async Task OpenStreamAsync(HttpContext context, GatewayContext gateway)
     {
-        var session = new LegacySseSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes);
+        var session = new LegacySseSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes)
+        {
+            IdentityName = Security.AuthGate.Of(context).Name,
+        };
         var reader = session.TryAttachStream(context.Abort)!;
         if (!gateway.Sessions.TryAdd(session))
         {
@@ -58,7 +61,10 @@ internal static class LegacySseEndpoints
                 "Bad Request: the sessionId query parameter is required (open GET /sse first)").ConfigureAwait(false);
             return;
         }
-        if (!gateway.Sessions.TryGet(id, out var session) || session is not LegacySseSession)
+        var identity = Security.AuthGate.Of(context);
+        // A session belongs to the identity that opened it: to anyone else it does not exist.
+        if (!gateway.Sessions.TryGet(id, out var session) || session is not LegacySseSession ||
+            !string.Equals(session.IdentityName, identity.Name, StringComparison.Ordinal))
         {
             await HttpIo.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
                 "Session not found: open a new GET /sse stream").ConfigureAwait(false);
@@ -69,17 +75,24 @@ internal static class LegacySseEndpoints
             return;
         }
         session.LastActivity = gateway.Time.GetUtcNow();
+        if (!gateway.RateLimiter.TryAcquire(identity, batch.ServerBoundRequests, out _))
+        {
+            // The answer travels where this door's answers do (the stream); the POST says it too.
+            session.TrySend(GatewayContext.RateLimited(batch, identity));
+            await gateway.AdmitAsync(context, batch, identity).ConfigureAwait(false);
+            return;
+        }
         HttpIo.Accepted(context);
-        _ = DeliverAsync(batch, session, gateway);
+        _ = DeliverAsync(batch, session, identity, gateway);
     }
 
     /// <summary>Answers on the session's stream; runs after the POST got its 202.</summary>
-    private static async Task DeliverAsync(MessageBatch batch, DownstreamSession session, GatewayContext gateway)
+    private static async Task DeliverAsync(MessageBatch batch, DownstreamSession session, Security.Identity identity, GatewayContext gateway)
     {
         byte[]? response;
         try
         {
-            response = await batch.DispatchAsync(gateway.Dispatcher, session, CancellationToken.None).ConfigureAwait(false);
+            response = await batch.DispatchAsync(gateway.Dispatcher, session, identity, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -98,7 +111,12 @@ internal static class LegacySseEndpoints
         {
             return;
         }
-        var response = await batch.DispatchAsync(gateway.Dispatcher, null, context.RequestAborted).ConfigureAwait(false);
+        var identity = Security.AuthGate.Of(context);
+        if (!await gateway.AdmitAsync(context, batch, identity).ConfigureAwait(false))
+        {
+            return;
+        }
+        var response = await batch.DispatchAsync(gateway.Dispatcher, null, identity, context.RequestAborted).ConfigureAwait(false);
         if (response is null)
         {
             HttpIo.Accepted(context);

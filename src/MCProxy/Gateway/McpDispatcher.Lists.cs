@@ -1,5 +1,6 @@
 using MCProxy.Aggregation;
 using MCProxy.Protocol;
+using MCProxy.Security;
 using MCProxy.Supervision;
 using MCProxy.Upstreams;
 
@@ -16,10 +17,15 @@ internal sealed partial class McpDispatcher
             : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InvalidParams, "Invalid cursor: pass a nextCursor from a previous page");
     }
 
-    private ValueTask<byte[]?> GetPromptAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    private ValueTask<byte[]?> GetPromptAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         var id = request.Id.Span.ToArray();
         var name = JsonSlice.GetString(request.Params, "name"u8);
+        if (name is not null && !identity.Policy.Allows(name))
+        {
+            LogDenied(_logger, identity.Name, "prompt", name);
+            return Done(Denied(id, identity, "prompt", name));
+        }
         if (name is null || !_catalog.Current.Prompts.Routes.TryGetValue(name, out var route) || Ready(route.Server) is not { } supervisor)
         {
             return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, $"Unknown prompt: '{name}'. Call prompts/list for the available prompts."));
@@ -29,10 +35,15 @@ internal sealed partial class McpDispatcher
     }
 
     /// <summary>resources/read, subscribe and unsubscribe: routed by URI (listed, re-mapped, or from a template).</summary>
-    private async ValueTask<byte[]?> ResourceRequestAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    private async ValueTask<byte[]?> ResourceRequestAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         var id = request.Id.Span.ToArray();
         var uri = JsonSlice.GetString(request.Params, "uri"u8);
+        if (uri is not null && !identity.Policy.Allows(uri))
+        {
+            LogDenied(_logger, identity.Name, "resource", uri);
+            return Denied(id, identity, "resource", uri);
+        }
         var catalog = _catalog.Current;
         if (uri is null || UriCatalog.Resolve(uri, catalog.Resources, catalog.Templates) is not { } route || Ready(route.Server) is not { } supervisor)
         {
@@ -57,13 +68,18 @@ internal sealed partial class McpDispatcher
     }
 
     /// <summary>completion/complete: routed by the prompt name or resource URI in params.ref.</summary>
-    private ValueTask<byte[]?> CompleteAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    private ValueTask<byte[]?> CompleteAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         var id = request.Id.Span.ToArray();
         var catalog = _catalog.Current;
         if (!JsonSlice.TryGetProperty(request.Params, "ref"u8, out var reference))
         {
             return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "completion/complete needs params.ref"));
+        }
+        var referenced = JsonSlice.GetString(reference, "name"u8) ?? JsonSlice.GetString(reference, "uri"u8);
+        if (referenced is not null && !identity.Policy.Allows(referenced))
+        {
+            return Done(Denied(id, identity, "completion for", referenced));
         }
         ToolRoute? route = null;
         byte[]? newRef = null;

@@ -1,5 +1,6 @@
 using MCProxy.Aggregation;
 using MCProxy.Protocol;
+using MCProxy.Security;
 using MCProxy.Upstreams;
 using Microsoft.Extensions.Logging;
 
@@ -7,13 +8,18 @@ namespace MCProxy.Gateway;
 
 internal sealed partial class McpDispatcher
 {
-    private async ValueTask<byte[]?> CallToolAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    private async ValueTask<byte[]?> CallToolAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         var id = request.Id.Span.ToArray();
         var name = JsonSlice.GetString(request.Params, "name"u8);
         if (string.IsNullOrEmpty(name))
         {
             return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "tools/call needs params.name (a tool from tools/list)");
+        }
+        if (!identity.Policy.Allows(name))
+        {
+            LogDenied(_logger, identity.Name, "tool", name);
+            return Denied(id, identity, "tool", name);
         }
         if (!_catalog.Current.Tools.Routes.TryGetValue(name, out var route))
         {
@@ -115,6 +121,9 @@ internal sealed partial class McpDispatcher
         w.WriteBoolean("isError"u8, true);
         w.WriteEndObject();
     }));
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Warning, Message = "denied {Kind} {Name} to identity {Identity}")]
+    private static partial void LogDenied(ILogger logger, string identity, string kind, string name);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "[{Server}] {Method} timed out")]
     private static partial void LogTimeout(ILogger logger, string server, string method);

@@ -1,5 +1,6 @@
 using MCProxy.Aggregation;
 using MCProxy.Protocol;
+using MCProxy.Security;
 using MCProxy.Supervision;
 using MCProxy.Upstreams;
 using Microsoft.Extensions.Logging;
@@ -41,12 +42,13 @@ internal sealed partial class McpDispatcher
     }
 
     /// <param name="session">The client's session; null for one-shot plain JSON-RPC posts.</param>
-    public ValueTask<byte[]?> HandleAsync(JsonRpcMessage message, DownstreamSession? session, CancellationToken ct)
+    /// <param name="identity">Who sent it (the door authenticated it): its policy filters lists and refuses calls.</param>
+    public ValueTask<byte[]?> HandleAsync(JsonRpcMessage message, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         switch (message.Kind)
         {
             case JsonRpcKind.Request:
-                return HandleRequestAsync(message, session, ct);
+                return HandleRequestAsync(message, session, identity, ct);
             case JsonRpcKind.Notification:
                 HandleNotification(message, session);
                 return ValueTask.FromResult<byte[]?>(null);
@@ -61,15 +63,15 @@ internal sealed partial class McpDispatcher
         }
     }
 
-    private ValueTask<byte[]?> HandleRequestAsync(JsonRpcMessage request, DownstreamSession? session, CancellationToken ct)
+    private ValueTask<byte[]?> HandleRequestAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, CancellationToken ct)
     {
         var id = request.Id.Span;
         switch (request.Method)
         {
             case "tools/call":
-                return CallToolAsync(request, session, ct);
+                return CallToolAsync(request, session, identity, ct);
             case "tools/list":
-                return Done(ListPageOf(request, "tools", _catalog.Current.Tools.Items, _catalog.Current.Tools.ListResult));
+                return Done(ListFor(request, identity, _catalog.Current.Tools));
             case "initialize":
                 return Done(Initialize(request, session));
             case "ping":
@@ -77,19 +79,19 @@ internal sealed partial class McpDispatcher
             case "logging/setLevel":
                 return SetLevelAsync(request, ct);
             case "prompts/list":
-                return Done(ListPageOf(request, "prompts", _catalog.Current.Prompts.Items, _catalog.Current.Prompts.ListResult));
+                return Done(ListFor(request, identity, _catalog.Current.Prompts));
             case "prompts/get":
-                return GetPromptAsync(request, session, ct);
+                return GetPromptAsync(request, session, identity, ct);
             case "resources/list":
-                return Done(ListPageOf(request, "resources", _catalog.Current.Resources.Items, _catalog.Current.Resources.ListResult));
+                return Done(ListFor(request, identity, _catalog.Current.Resources));
             case "resources/templates/list":
-                return Done(ListPageOf(request, "resourceTemplates", _catalog.Current.Templates.Items, _catalog.Current.Templates.ListResult));
+                return Done(ListFor(request, identity, _catalog.Current.Templates));
             case "resources/read":
             case "resources/subscribe":
             case "resources/unsubscribe":
-                return ResourceRequestAsync(request, session, ct);
+                return ResourceRequestAsync(request, session, identity, ct);
             case "completion/complete":
-                return CompleteAsync(request, session, ct);
+                return CompleteAsync(request, session, identity, ct);
             default:
                 return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}"));
         }

@@ -25,6 +25,10 @@ internal sealed class MessageBatch
 
     public bool Contains(string method) => Messages.Any(m => m.Method == method);
 
+    /// <summary>Requests that reach a server (what a rate limit counts).</summary>
+    public int ServerBoundRequests => Messages.Count(m => m.Kind == JsonRpcKind.Request && m.Method is "tools/call" or "prompts/get"
+        or "resources/read" or "resources/subscribe" or "resources/unsubscribe" or "completion/complete");
+
     /// <summary>Reads and parses a request body; null after answering 413 (too large) or 400 (not JSON-RPC).</summary>
     public static async Task<MessageBatch?> ReadAsync(Microsoft.AspNetCore.Http.HttpContext context, GatewayContext gateway)
     {
@@ -90,13 +94,13 @@ internal sealed class MessageBatch
     }
 
     /// <summary>Dispatches every message (batch members concurrently) and joins the answers; null when none is owed.</summary>
-    public async Task<byte[]?> DispatchAsync(McpDispatcher dispatcher, DownstreamSession? session, CancellationToken ct)
+    public async Task<byte[]?> DispatchAsync(McpDispatcher dispatcher, DownstreamSession? session, Security.Identity identity, CancellationToken ct)
     {
         if (!IsBatch)
         {
-            return await dispatcher.HandleAsync(Messages[0], session, ct).ConfigureAwait(false);
+            return await dispatcher.HandleAsync(Messages[0], session, identity, ct).ConfigureAwait(false);
         }
-        var tasks = Messages.Select(m => dispatcher.HandleAsync(m, session, ct).AsTask()).ToArray();
+        var tasks = Messages.Select(m => dispatcher.HandleAsync(m, session, identity, ct).AsTask()).ToArray();
         var answers = (await Task.WhenAll(tasks).ConfigureAwait(false)).OfType<byte[]>().ToArray();
         if (answers.Length == 0)
         {

@@ -19,9 +19,9 @@ internal static class StreamableHttpEndpoints
 
     public static void MapStreamableHttp(this IEndpointRouteBuilder app, GatewayContext gateway)
     {
-        app.MapPost("/mcp", gateway.Guard.Wrap(context => PostAsync(context, gateway)));
-        app.MapGet("/mcp", gateway.Guard.Wrap(context => GetAsync(context, gateway)));
-        app.MapDelete("/mcp", gateway.Guard.Wrap(context => DeleteAsync(context, gateway)));
+        app.MapPost("/mcp", gateway.Door(context => PostAsync(context, gateway)));
+        app.MapGet("/mcp", gateway.Door(context => GetAsync(context, gateway)));
+        app.MapDelete("/mcp", gateway.Door(context => DeleteAsync(context, gateway)));
     }
 
     private static async Task PostAsync(HttpContext context, GatewayContext gateway)
@@ -45,7 +45,10 @@ internal static class StreamableHttpEndpoints
                     "Invalid Request: initialize must be sent alone, not in a batch").ConfigureAwait(false);
                 return;
             }
-            session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes);
+            session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes)
+            {
+                IdentityName = Security.AuthGate.Of(context).Name,
+            };
             if (!gateway.Sessions.TryAdd(session))
             {
                 await HttpIo.WriteBusyAsync(context, $"the gateway serves its maximum of {gateway.Limits.MaxSessions} sessions (see --max-sessions)").ConfigureAwait(false);
@@ -61,19 +64,24 @@ internal static class StreamableHttpEndpoints
             return;
         }
         context.Response.Headers[SessionHeader] = session.Id;
+        var identity = Security.AuthGate.Of(context);
         if (!batch.HasRequests)
         {
             // Notifications (initialized, cancelled) and answers to relayed server→client requests.
-            await batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted).ConfigureAwait(false);
+            await batch.DispatchAsync(gateway.Dispatcher, session, identity, context.RequestAborted).ConfigureAwait(false);
             HttpIo.Accepted(context);
+            return;
+        }
+        if (!await gateway.AdmitAsync(context, batch, identity).ConfigureAwait(false))
+        {
             return;
         }
         if (NeedsEventStream(batch, session))
         {
-            await AnswerAsEventStreamAsync(context, gateway, batch, session).ConfigureAwait(false);
+            await AnswerAsEventStreamAsync(context, gateway, batch, session, identity).ConfigureAwait(false);
             return;
         }
-        var response = await batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted).ConfigureAwait(false);
+        var response = await batch.DispatchAsync(gateway.Dispatcher, session, identity, context.RequestAborted).ConfigureAwait(false);
         session.LastActivity = gateway.Time.GetUtcNow();
         if (response is null)
         {
@@ -100,14 +108,15 @@ internal static class StreamableHttpEndpoints
                (JsonSlice.TryGetProperty(request.Params, "_meta"u8, out var meta) && JsonSlice.TryGetProperty(meta, "progressToken"u8, out _));
     }
 
-    private static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session)
+    private static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session,
+        Security.Identity identity)
     {
         var related = session.AttachRelated(context.Abort);
         try
         {
             await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
             var body = context.Response.BodyWriter;
-            var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, context.RequestAborted);
+            var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, identity, context.RequestAborted);
             while (!dispatch.IsCompleted)
             {
                 // The queue completes only at DetachRelated or when the session is dropped, so "more" ends with data,
@@ -216,7 +225,9 @@ internal static class StreamableHttpEndpoints
                 $"Bad Request: {SessionHeader} header is required (send initialize first)").ConfigureAwait(false);
             return null;
         }
-        if (!gateway.Sessions.TryGet(id, out var session) || session is not StreamableSession)
+        // A session belongs to the identity that created it: to anyone else it does not exist.
+        if (!gateway.Sessions.TryGet(id, out var session) || session is not StreamableSession ||
+            !string.Equals(session.IdentityName, Security.AuthGate.Of(context).Name, StringComparison.Ordinal))
         {
             await HttpIo.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
                 "Session not found: initialize a new session").ConfigureAwait(false);

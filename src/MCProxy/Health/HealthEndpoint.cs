@@ -20,12 +20,29 @@ namespace MCProxy.Health;
 internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app, ServerRegistry servers, SessionRegistry sessions,
-        GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard)
+        GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard, Security.Authenticator authenticator)
     {
         var started = time.GetUtcNow();
         app.MapGet("/health", guard.Wrap(context =>
         {
-            var details = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+            var loopback = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+            // With auth on, a caller with a valid token sees details too; one without, only status and readiness.
+            var authenticated = authenticator.IsEnabled &&
+                authenticator.Authenticate(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is not null;
+            var details = loopback || authenticated;
+            if (authenticator.IsEnabled && !details)
+            {
+                var brief = JsonRpcWriter.Build(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("status"u8, !readiness.IsReady ? "starting"
+                        : servers.Entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid ? "degraded" : "ok");
+                    w.WriteBoolean("ready"u8, readiness.IsReady);
+                    w.WriteEndObject();
+                });
+                context.Response.Headers.CacheControl = "no-store";
+                return HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, brief);
+            }
             var entries = servers.Entries;
             var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
             var body = JsonRpcWriter.Build(w =>

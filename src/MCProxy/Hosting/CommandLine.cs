@@ -29,6 +29,7 @@ internal static class CommandLine
           --env-file PATH          .env file for ${VAR} (default: .env beside the config)
           --allowed-hosts LIST     extra Host names to accept, comma-separated (DNS-rebinding protection)
           --allowed-origins LIST   extra browser Origins to accept, comma-separated
+          --allow-unauthenticated  serve a non-loopback --host without an "auth" section (refused otherwise)
           --max-body SIZE          largest request body (default: 4MiB; larger: 413)
           --max-batch N            messages in one JSON-RPC batch (default: 100)
           --max-sessions N         open client sessions, both transports (default: 1000; then 503)
@@ -133,6 +134,9 @@ internal static class CommandLine
                     break;
                 case "--log":
                     options = options with { LogToStdout = true };
+                    break;
+                case "--allow-unauthenticated":
+                    options = options with { AllowUnauthenticated = true };
                     break;
                 case "--no-reload":
                     options = options with { NoReload = true };

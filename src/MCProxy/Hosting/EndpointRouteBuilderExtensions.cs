@@ -1,6 +1,7 @@
 using MCProxy.Configuration;
 using MCProxy.Gateway;
 using MCProxy.Health;
+using MCProxy.Security;
 using MCProxy.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -22,11 +23,18 @@ internal static class EndpointRouteBuilderExtensions
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IHostApplicationLifetime>(),
             services.GetRequiredService<OriginGuard>(),
-            new ByteBudget(services.GetRequiredService<GatewayOptions>().Limits.MaxBodyBytesInFlight));
+            new ByteBudget(services.GetRequiredService<GatewayOptions>().Limits.MaxBodyBytesInFlight),
+            services.GetRequiredService<Security.AuthGate>(),
+            services.GetRequiredService<Security.IdentityRateLimiter>());
         app.MapStreamableHttp(gateway);
         app.MapLegacySse(gateway);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
-            services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard);
+            services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard,
+            services.GetRequiredService<Security.Authenticator>());
+        app.MapProtectedResource();
+        // An applied reload replaces the running auth section whole (an invalid one never gets this far).
+        var authenticator = services.GetRequiredService<Security.Authenticator>();
+        services.GetRequiredService<Reconciliation.ReconcileLoop>().Applied += config => authenticator.Update(config.Auth);
         return app;
     }
 }

@@ -40,6 +40,9 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton<OriginGuard>();
+        services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth));
+        services.AddSingleton<Security.AuthGate>();
+        services.AddSingleton<Security.IdentityRateLimiter>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionReaper>());

@@ -60,6 +60,9 @@ internal sealed partial class ReconcileLoop(
     /// <summary>Raised before a changed, valid config is applied (systemd RELOADING=1).</summary>
     public event Action? Reloading;
 
+    /// <summary>Raised with each config applied after a reload (its auth section replaces the running one).</summary>
+    public event Action<GatewayConfig>? Applied;
+
     /// <summary>Raised after every reload attempt whose files changed: applied, or rejected with errors.</summary>
     public event Action<ReloadOutcome>? Reloaded;
 
@@ -168,6 +171,7 @@ internal sealed partial class ReconcileLoop(
         {
             Reloading?.Invoke();
             var plan = await reconciler.ApplyAsync(loaded.Config!, settle: true, ct).ConfigureAwait(false);
+            Applied?.Invoke(loaded.Config!);
             state.MarkGood(time.GetUtcNow());
             outcome = new ReloadOutcome(plan, []);
         }

@@ -1,0 +1,20 @@
+namespace MCProxy.Configuration;
+
+/// <summary>
+/// The top-level <c>auth</c> section: who may use the gateway and what each identity may see and call.
+/// Tokens are kept only as their SHA-256 (a plain <c>token</c> in the file is hashed at load), so the running
+/// config never holds a secret it does not need.
+/// </summary>
+internal sealed record AuthConfig(
+    IReadOnlyList<TokenIdentityConfig> Tokens,
+    IReadOnlyDictionary<string, AccessRules> Roles,
+    int? PerIdentityPerMinute);
+
+/// <summary>One static bearer token and the identity it names.</summary>
+internal sealed record TokenIdentityConfig(string Name, byte[] TokenSha256, AccessRules Rules, IReadOnlyList<string> Roles);
+
+/// <summary>Globs over exposed names (<c>*</c> matches any run of characters); deny wins over allow.</summary>
+internal sealed record AccessRules(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny)
+{
+    public static readonly AccessRules None = new([], []);
+}

@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace MCProxy.Configuration;
+
+/// <summary>
+/// Validates the <c>auth</c> section, collecting every problem with its JSON path. Any problem rejects the whole
+/// section: the last good one keeps running (an edit never half-applies a security policy).
+/// </summary>
+internal static class AuthParser
+{
+    public static AuthConfig? Parse(JsonElement auth, EnvironmentSource environment, List<ConfigError> errors)
+    {
+        void Error(string path, string message) => errors.Add(new ConfigError(null, path, message));
+        if (auth.ValueKind != JsonValueKind.Object)
+        {
+            Error("$.auth", "\"auth\" must be an object with \"tokens\" (and optionally \"roles\", \"rateLimit\")");
+            return null;
+        }
+        foreach (var property in auth.EnumerateObject())
+        {
+            if (property.Name is not ("tokens" or "roles" or "rateLimit"))
+            {
+                Error($"$.auth.{property.Name}", property.Name == "jwt"
+                    ? "JWT validation is not available in this build yet: use \"tokens\""
+                    : $"unknown setting \"{property.Name}\": use \"tokens\", \"roles\" or \"rateLimit\"");
+            }
+        }
+        var roles = new Dictionary<string, AccessRules>(StringComparer.Ordinal);
+        if (auth.TryGetProperty("roles", out var rolesElement))
+        {
+            if (rolesElement.ValueKind != JsonValueKind.Object)
+            {
+                Error("$.auth.roles", "\"roles\" must be an object: {\"reader\": {\"allow\": [...], \"deny\": [...]}}");
+            }
+            else
+            {
+                foreach (var role in rolesElement.EnumerateObject())
+                {
+                    roles[role.Name] = Rules(role.Value, $"$.auth.roles.{role.Name}", Error);
+                }
+            }
+        }
+        var tokens = new List<TokenIdentityConfig>();
+        if (!auth.TryGetProperty("tokens", out var tokensElement) || tokensElement.ValueKind != JsonValueKind.Array || tokensElement.GetArrayLength() == 0)
+        {
+            Error("$.auth.tokens", "\"tokens\" must be a non-empty array: [{\"name\": \"ci-bot\", \"token\": \"${CI_BOT_TOKEN}\", \"allow\": [\"*\"]}]");
+        }
+        else
+        {
+            var i = 0;
+            foreach (var entry in tokensElement.EnumerateArray())
+            {
+                var path = $"$.auth.tokens[{i++}]";
+                if (Token(entry, path, environment, roles, Error) is { } token)
+                {
+                    tokens.Add(token);
+                }
+            }
+            foreach (var duplicate in tokens.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                Error("$.auth.tokens", $"the name '{duplicate.Key}' is used by {duplicate.Count()} tokens: every identity needs its own name");
+            }
+            foreach (var duplicate in tokens.GroupBy(t => Convert.ToHexString(t.TokenSha256)).Where(g => g.Count() > 1))
+            {
+                Error("$.auth.tokens", $"identities {string.Join(", ", duplicate.Select(t => $"'{t.Name}'"))} share one token: give each its own");
+            }
+        }
+        int? perMinute = null;
+        if (auth.TryGetProperty("rateLimit", out var rate))
+        {
+            if (rate.ValueKind != JsonValueKind.Object || !rate.TryGetProperty("perIdentityPerMinute", out var limit) ||
+                !limit.TryGetInt32(out var n) || n < 1)
+            {
+                Error("$.auth.rateLimit", "\"rateLimit\" must be {\"perIdentityPerMinute\": N} with N ≥ 1");
+            }
+            else
+            {
+                perMinute = n;
+            }
+        }
+        return new AuthConfig(tokens, roles, perMinute);
+    }
+
+    private static TokenIdentityConfig? Token(JsonElement entry, string path, EnvironmentSource environment,
+        IReadOnlyDictionary<string, AccessRules> roles, Action<string, string> error)
+    {
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            error(path, "a token entry must be an object with \"name\" and \"token\" or \"tokenSha256\"");
+            return null;
+        }
+        var name = entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            error($"{path}.name", "missing \"name\": the identity the token stands for (it appears in the audit log)");
+        }
+        byte[]? hash = null;
+        var hasToken = entry.TryGetProperty("token", out var tokenElement);
+        var hasHash = entry.TryGetProperty("tokenSha256", out var hashElement);
+        if (hasToken == hasHash)
+        {
+            error(path, "give exactly one of \"token\" (e.g. \"${CI_BOT_TOKEN}\") or \"tokenSha256\" (64 hex digits)");
+        }
+        else if (hasToken)
+        {
+            var unset = new List<string>();
+            var value = tokenElement.ValueKind == JsonValueKind.String
+                ? VariableExpander.Expand(tokenElement.GetString()!, environment.Lookup, unset)
+                : null;
+            if (unset.Count > 0)
+            {
+                // Names the variable, never a value.
+                error($"{path}.token", $"environment variable '{unset[0]}' is not set: set it in the environment or .env");
+            }
+            else if (value is null || value.Length < 16)
+            {
+                error($"{path}.token", "a token must be a string of at least 16 characters (e.g. from `openssl rand -hex 32`)");
+            }
+            else
+            {
+                hash = SHA256.HashData(Encoding.UTF8.GetBytes(value));
+            }
+        }
+        else if (hashElement.ValueKind != JsonValueKind.String || hashElement.GetString() is not { Length: 64 } hex ||
+                 !hex.All(Uri.IsHexDigit))
+        {
+            error($"{path}.tokenSha256", "\"tokenSha256\" must be 64 hex digits (`printf %s \"$TOKEN\" | sha256sum`)");
+        }
+        else
+        {
+            hash = Convert.FromHexString(hex);
+        }
+        var assigned = new List<string>();
+        if (entry.TryGetProperty("roles", out var rolesElement))
+        {
+            if (rolesElement.ValueKind != JsonValueKind.Array || rolesElement.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.String))
+            {
+                error($"{path}.roles", "\"roles\" must be an array of role names");
+            }
+            else
+            {
+                foreach (var role in rolesElement.EnumerateArray().Select(r => r.GetString()!))
+                {
+                    if (!roles.ContainsKey(role))
+                    {
+                        error($"{path}.roles", $"unknown role '{role}': define it under \"auth.roles\"");
+                    }
+                    assigned.Add(role);
+                }
+            }
+        }
+        var rules = Rules(entry, path, error, optional: true);
+        if (rules.Allow.Count == 0 && assigned.Count == 0)
+        {
+            error(path, "the identity can use nothing: give it \"allow\" globs (e.g. [\"*\"]) or \"roles\"");
+        }
+        return name is null || hash is null ? null : new TokenIdentityConfig(name, hash, rules, assigned);
+    }
+
+    private static AccessRules Rules(JsonElement element, string path, Action<string, string> error, bool optional = false)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error(path, "rules must be an object: {\"allow\": [\"memory__*\"], \"deny\": [\"*__delete_*\"]}");
+            return AccessRules.None;
+        }
+        IReadOnlyList<string> List(string member)
+        {
+            if (!element.TryGetProperty(member, out var list))
+            {
+                return [];
+            }
+            if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(g => g.ValueKind != JsonValueKind.String || g.GetString()!.Length == 0))
+            {
+                error($"{path}.{member}", $"\"{member}\" must be an array of non-empty globs such as \"memory__*\"");
+                return [];
+            }
+            return list.EnumerateArray().Select(g => g.GetString()!).ToArray();
+        }
+        var rules = new AccessRules(List("allow"), List("deny"));
+        if (!optional && rules.Allow.Count == 0)
+        {
+            error(path, "a role needs \"allow\" globs, or it grants nothing");
+        }
+        return rules;
+    }
+}

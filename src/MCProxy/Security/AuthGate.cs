@@ -1,0 +1,37 @@
+using MCProxy.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace MCProxy.Security;
+
+/// <summary>
+/// Every MCP door's bouncer: with an <c>auth</c> section, a request needs <c>Authorization: Bearer &lt;token&gt;</c>
+/// naming a configured identity, else 401 with <c>WWW-Authenticate: Bearer resource_metadata="…"</c> (RFC 9728) and
+/// a JSON-RPC error body. The identity rides on the request for the doors behind it (<see cref="Of"/>).
+/// </summary>
+internal sealed partial class AuthGate(Authenticator authenticator, ILogger<AuthGate> logger)
+{
+    private const string ItemKey = "mcproxy.identity";
+    public const string MetadataPath = "/.well-known/oauth-protected-resource";
+
+    /// <summary>The identity the gate admitted for this request.</summary>
+    public static Identity Of(HttpContext context) => context.Items[ItemKey] as Identity ?? Identity.Open;
+
+    public RequestDelegate Wrap(RequestDelegate next) => context =>
+    {
+        if (authenticator.Authenticate(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is { } identity)
+        {
+            context.Items[ItemKey] = identity;
+            return next(context);
+        }
+        LogRefused(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?",
+            context.Request.Headers.Authorization.Count > 0 ? "a token no identity has" : "no bearer token");
+        context.Response.Headers.WWWAuthenticate =
+            $"Bearer resource_metadata=\"{context.Request.Scheme}://{context.Request.Host}{MetadataPath}\"";
+        return Gateway.HttpIo.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.ServerError,
+            "Unauthorized: send Authorization: Bearer <token> with a token from the gateway's auth section");
+    };
+
+    [LoggerMessage(EventId = 600, Level = LogLevel.Warning, Message = "refused {Method} {Path} from {Remote}: {Why}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string remote, string why);
+}

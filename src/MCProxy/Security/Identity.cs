@@ -1,0 +1,8 @@
+namespace MCProxy.Security;
+
+/// <summary>Who is calling: the identity's configured name and its compiled policy.</summary>
+internal sealed record Identity(string Name, AccessPolicy Policy)
+{
+    /// <summary>Everyone, when the config has no <c>auth</c> section.</summary>
+    public static readonly Identity Open = new("anonymous", AccessPolicy.AllowAll);
+}
