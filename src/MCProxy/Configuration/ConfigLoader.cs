@@ -103,6 +103,7 @@ internal static class ConfigLoader
             // NOTE 1: an auth problem rejects the whole file, so the last good config — its auth included — runs on.
             auth = AuthParser.Parse(authElement, environment, fileErrors);
         }
+        var audit = root.TryGetProperty("audit", out var auditElement) ? AuditConfig.Parse(auditElement, fileErrors) : AuditConfig.Default;
         if (fileErrors.Count > 0)
         {
             return ConfigLoadResult.Rejected(fileErrors);
@@ -113,7 +114,7 @@ internal static class ConfigLoader
         {
             definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers));
         }
-        return new ConfigLoadResult(new GatewayConfig(definitions, auth), []);
+        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit), []);
     }
 
     private static string FirstSentence(string message)

@@ -13,7 +13,8 @@ internal sealed record GatewayContext(
     OriginGuard Guard,
     ByteBudget BodyBudget,
     Security.AuthGate Auth,
-    Security.IdentityRateLimiter RateLimiter)
+    Security.IdentityRateLimiter RateLimiter,
+    Security.AuditLog Audit)
 {
     /// <summary>The Host/Origin guard, then authentication: the order every MCP door uses.</summary>
     public Microsoft.AspNetCore.Http.RequestDelegate Door(Microsoft.AspNetCore.Http.RequestDelegate handler) => Guard.Wrap(Auth.Wrap(handler));
@@ -28,9 +29,21 @@ internal sealed record GatewayContext(
         {
             return true;
         }
+        AuditRateLimited(context, batch, identity);
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await HttpIo.WriteJsonAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status429TooManyRequests, RateLimited(batch, identity)).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>One audit record per request the rate limit turned away.</summary>
+    public void AuditRateLimited(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity)
+    {
+        foreach (var message in batch.Messages.Where(m => m.Kind == Protocol.JsonRpcKind.Request))
+        {
+            Audit.Write(new Security.AuditRecord(Time.GetUtcNow(), identity.Name, null, context.Request.Path,
+                null, Protocol.JsonSlice.GetString(message.Params, "name"u8) ?? Protocol.JsonSlice.GetString(message.Params, "uri"u8),
+                0, Security.AuditOutcome.RateLimited, message.Buffer.Length, 0, null, default));
+        }
     }
 
     /// <summary>The JSON-RPC error a rate-limited request gets (one per request of a batch).</summary>

@@ -79,7 +79,9 @@ internal static class LegacySseEndpoints
         {
             // The answer travels where this door's answers do (the stream); the POST says it too.
             session.TrySend(GatewayContext.RateLimited(batch, identity));
-            await gateway.AdmitAsync(context, batch, identity).ConfigureAwait(false);
+            gateway.AuditRateLimited(context, batch, identity);
+            context.Response.Headers.RetryAfter = "60";
+            await HttpIo.WriteJsonAsync(context, StatusCodes.Status429TooManyRequests, GatewayContext.RateLimited(batch, identity)).ConfigureAwait(false);
             return;
         }
         HttpIo.Accepted(context);

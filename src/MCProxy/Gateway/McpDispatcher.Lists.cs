@@ -24,6 +24,7 @@ internal sealed partial class McpDispatcher
         if (name is not null && !identity.Policy.Allows(name))
         {
             LogDenied(_logger, identity.Name, "prompt", name);
+            Audit(request, session, identity, route: null, name, 0, AuditOutcome.Denied, 0);
             return Done(Denied(id, identity, "prompt", name));
         }
         if (name is null || !_catalog.Current.Prompts.Routes.TryGetValue(name, out var route) || Ready(route.Server) is not { } supervisor)
@@ -31,7 +32,8 @@ internal sealed partial class McpDispatcher
             return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, $"Unknown prompt: '{name}'. Call prompts/list for the available prompts."));
         }
         var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
-        return ForwardAsync(id, "prompts/get", supervisor, upstreamParams, session, toolResult: false, ct);
+        return AuditedAsync(request, session, identity, route, name,
+            outcome => ForwardAsync(id, "prompts/get", supervisor, upstreamParams, session, toolResult: false, ct, outcome));
     }
 
     /// <summary>resources/read, subscribe and unsubscribe: routed by URI (listed, re-mapped, or from a template).</summary>
@@ -42,6 +44,7 @@ internal sealed partial class McpDispatcher
         if (uri is not null && !identity.Policy.Allows(uri))
         {
             LogDenied(_logger, identity.Name, "resource", uri);
+            Audit(request, session, identity, route: null, uri, 0, AuditOutcome.Denied, 0);
             return Denied(id, identity, "resource", uri);
         }
         var catalog = _catalog.Current;
@@ -63,6 +66,11 @@ internal sealed partial class McpDispatcher
                     return JsonRpcWriter.Response(id, EmptyObject);
                 }
                 break;
+        }
+        if (request.Method == "resources/read")
+        {
+            return await AuditedAsync(request, session, identity, route, uri,
+                outcome => ForwardAsync(id, request.Method!, supervisor, upstreamParams, session, toolResult: false, ct, outcome)).ConfigureAwait(false);
         }
         return await ForwardAsync(id, request.Method!, supervisor, upstreamParams, session, toolResult: false, ct).ConfigureAwait(false);
     }

@@ -19,6 +19,7 @@ internal sealed partial class McpDispatcher
         if (!identity.Policy.Allows(name))
         {
             LogDenied(_logger, identity.Name, "tool", name);
+            Audit(request, session, identity, route: null, name, 0, AuditOutcome.Denied, 0);
             return Denied(id, identity, "tool", name);
         }
         if (!_catalog.Current.Tools.Routes.TryGetValue(name, out var route))
@@ -27,7 +28,9 @@ internal sealed partial class McpDispatcher
         }
         if (route.Server.Length == 0)
         {
-            return JsonRpcWriter.Response(id, _builtIn.Call(name));
+            var answer = JsonRpcWriter.Response(id, _builtIn.Call(name));
+            Audit(request, session, identity, route, name, 0, AuditOutcome.Ok, answer.Length);
+            return answer;
         }
         if (!_servers.TryGet(route.Server, out var entry) || entry.Supervisor is not { } supervisor)
         {
@@ -35,7 +38,8 @@ internal sealed partial class McpDispatcher
         }
 
         var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
-        return await ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct).ConfigureAwait(false);
+        return await AuditedAsync(request, session, identity, route, name,
+            outcome => ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct, outcome)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -44,7 +48,7 @@ internal sealed partial class McpDispatcher
     /// for tools/call, a JSON-RPC error otherwise).
     /// </summary>
     private async ValueTask<byte[]?> ForwardAsync(byte[] id, string method, Supervision.ServerSupervisor supervisor, byte[] upstreamParams,
-        DownstreamSession? session, bool toolResult, CancellationToken ct)
+        DownstreamSession? session, bool toolResult, CancellationToken ct, CallOutcome? outcome = null)
     {
         if (session is not null && session.InFlight.Count >= _maxInFlight)
         {
@@ -62,22 +66,28 @@ internal sealed partial class McpDispatcher
         try
         {
             var reply = await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
+            outcome?.Set(reply.Kind != JsonRpcKind.Response ? AuditOutcome.Error
+                : JsonSlice.TryGetProperty(reply.Result, "isError"u8, out var isError) && isError.Span.SequenceEqual("true"u8) ? AuditOutcome.IsError
+                : AuditOutcome.Ok);
             return reply.Kind == JsonRpcKind.Response
                 ? JsonRpcWriter.Response(id, reply.Result.Span)
                 : JsonRpcWriter.RawError(id, reply.Error.Span);
         }
         catch (UpstreamUnavailableException ex)
         {
+            outcome?.Set(AuditOutcome.Error);
             return toolResult ? ToolError(id, ex.Message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, ex.Message);
         }
         catch (UpstreamTimeoutException ex)
         {
+            outcome?.Set(AuditOutcome.Timeout);
             LogTimeout(_logger, supervisor.Name, method);
             return toolResult ? ToolError(id, ex.Message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, ex.Message);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             // The client cancelled (or disconnected); the child was sent notifications/cancelled.
+            outcome?.Set(AuditOutcome.Error);
             return JsonRpcWriter.Error(id, -32800, "Request cancelled");
         }
         finally

@@ -25,11 +25,15 @@ internal sealed partial class McpDispatcher
     private readonly SessionRegistry _sessions;
     private readonly ILogger<McpDispatcher> _logger;
     private readonly int _maxInFlight;
+    private readonly AuditLog _audit;
+    private readonly TimeProvider _time;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
         ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
-        ILogger<McpDispatcher> logger)
+        AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger)
     {
+        _audit = audit;
+        _time = time;
         _maxInFlight = options.Limits.MaxInFlightPerSession;
         _requests = requests;
         _progress = progress;

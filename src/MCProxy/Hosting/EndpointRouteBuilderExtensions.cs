@@ -25,7 +25,8 @@ internal static class EndpointRouteBuilderExtensions
             services.GetRequiredService<OriginGuard>(),
             new ByteBudget(services.GetRequiredService<GatewayOptions>().Limits.MaxBodyBytesInFlight),
             services.GetRequiredService<Security.AuthGate>(),
-            services.GetRequiredService<Security.IdentityRateLimiter>());
+            services.GetRequiredService<Security.IdentityRateLimiter>(),
+            services.GetRequiredService<Security.AuditLog>());
         app.MapStreamableHttp(gateway);
         app.MapLegacySse(gateway);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
@@ -34,7 +35,12 @@ internal static class EndpointRouteBuilderExtensions
         app.MapProtectedResource();
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
-        services.GetRequiredService<Reconciliation.ReconcileLoop>().Applied += config => authenticator.Update(config.Auth);
+        var audit = services.GetRequiredService<Security.AuditLog>();
+        services.GetRequiredService<Reconciliation.ReconcileLoop>().Applied += config =>
+        {
+            authenticator.Update(config.Auth);
+            audit.Update(config.Audit);
+        };
         return app;
     }
 }

@@ -42,6 +42,8 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<OriginGuard>();
         services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth));
         services.AddSingleton<Security.AuthGate>();
+        services.AddSingleton(sp => new Security.AuditLog(sp.GetRequiredService<InitialConfig>().Config.Audit,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.AuditLog>>()));
         services.AddSingleton<Security.IdentityRateLimiter>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<SessionReaper>();

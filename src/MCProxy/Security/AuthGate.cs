@@ -9,7 +9,7 @@ namespace MCProxy.Security;
 /// naming a configured identity, else 401 with <c>WWW-Authenticate: Bearer resource_metadata="…"</c> (RFC 9728) and
 /// a JSON-RPC error body. The identity rides on the request for the doors behind it (<see cref="Of"/>).
 /// </summary>
-internal sealed partial class AuthGate(Authenticator authenticator, ILogger<AuthGate> logger)
+internal sealed partial class AuthGate(Authenticator authenticator, AuditLog audit, TimeProvider time, ILogger<AuthGate> logger)
 {
     private const string ItemKey = "mcproxy.identity";
     public const string MetadataPath = "/.well-known/oauth-protected-resource";
@@ -26,6 +26,8 @@ internal sealed partial class AuthGate(Authenticator authenticator, ILogger<Auth
         }
         LogRefused(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?",
             context.Request.Headers.Authorization.Count > 0 ? "a token no identity has" : "no bearer token");
+        audit.Write(new AuditRecord(time.GetUtcNow(), "-", null, $"{context.Request.Method} {context.Request.Path}", null, null, 0,
+            AuditOutcome.Unauthenticated, context.Request.ContentLength ?? 0, 0, null, default));
         context.Response.Headers.WWWAuthenticate =
             $"Bearer resource_metadata=\"{context.Request.Scheme}://{context.Request.Host}{MetadataPath}\"";
         return Gateway.HttpIo.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.ServerError,

@@ -46,9 +46,13 @@ internal sealed class SyslogSink : ILogEventSink, IDisposable
         try
         {
             var structured = new List<KeyValuePair<string, string>>(1);
-            if (logEvent.Properties.TryGetValue("Server", out var server) && server is ScalarValue { Value: { } name })
+            // Structured data: the server of every line about one; for audit records, who did what and how it went.
+            foreach (var (property, key) in StructuredProperties)
             {
-                structured.Add(new("server", name.ToString()!));
+                if (logEvent.Properties.TryGetValue(property, out var value) && value is ScalarValue { Value: { } scalar })
+                {
+                    structured.Add(new(key, scalar.ToString()!));
+                }
             }
             var message = Render(logEvent);
             if (logEvent.Exception is { } exception)
@@ -93,6 +97,9 @@ internal sealed class SyslogSink : ILogEventSink, IDisposable
         }
         return text.ToString();
     }
+
+    private static readonly (string Property, string Key)[] StructuredProperties =
+        [("Server", "server"), ("Identity", "identity"), ("Tool", "tool"), ("Outcome", "outcome")];
 
     private static string? EventName(LogEvent logEvent) =>
         logEvent.Properties.TryGetValue("EventId", out var id) && id is StructureValue structure
