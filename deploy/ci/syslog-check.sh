@@ -45,4 +45,24 @@ run_gateway --syslog-target udp://127.0.0.1:5514 --syslog-format rfc3164 --syslo
 echo "--- received over UDP (RFC 3164):"; head -5 "$dir/out.log"
 grep -q '^mcproxy|info|-|-| \?gateway ready' "$dir/out.log"
 grep -q '^mcproxy|info|-|-| \?\[memory\] stderr: Knowledge Graph' "$dir/out.log"
+
+# Audit records: MSGID audit, who/what/outcome as structured data, and never the token.
+: > "$dir/out.log"
+token=syslog-audit-token-0123456789
+cat > "$dir/mcp-servers.json" <<JSON
+{"servers":[{"name":"memory","command":"$memory","env":{"MEMORY_FILE_PATH":"$dir/memory.jsonl"}}],
+ "auth":{"tokens":[{"name":"ci","token":"$token","allow":["*"]}]}}
+JSON
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${gateway_cmd[@]}" --config "$dir/mcp-servers.json" --port "$port" --syslog-target "unix://$dir/log.sock" & gw=$!
+for _ in $(seq 1 200); do grep -q "gateway ready" "$dir/out.log" 2>/dev/null && break; sleep 0.1; done
+curl -fs -X POST "http://127.0.0.1:$port/sse" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"memory__read_graph","arguments":{}}}' > /dev/null
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/sse" -H 'Authorization: Bearer wrong-token-0123456789' -d '{}'
+for _ in $(seq 1 50); do grep -q 'outcome="unauthenticated"' "$dir/out.log" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$gw"; wait "$gw"; gw=
+echo "--- audit records over the unix socket:"; grep '|audit|' "$dir/out.log"
+grep -q '^mcproxy|info|audit|\[mcproxy@32473 server="memory" identity="ci" tool="memory__read_graph" outcome="ok"\]|audit ci memory memory__read_graph ok {"time"' "$dir/out.log"
+grep -q '^mcproxy|info|audit|\[mcproxy@32473 server="-" identity="-" tool="-" outcome="unauthenticated"\]' "$dir/out.log"
+! grep -q "$token" "$dir/out.log"
 echo "syslog-check: ok"
