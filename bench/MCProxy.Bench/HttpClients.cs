@@ -23,8 +23,9 @@ internal static class Http
 }
 
 /// <summary>POST /sse: one request in, application/json out, over one raw keep-alive connection.</summary>
-internal sealed class PlainJsonClient(HttpClient http, string baseUrl) : IDoorClient
+internal sealed class PlainJsonClient(HttpClient http, string baseUrl, string? token = null) : IDoorClient
 {
+    private readonly string _headers = token is null ? "" : $"Authorization: Bearer {token}\r\n";
     private readonly RawHttpConnection _connection = new(new Uri(baseUrl));
     private long _id;
 
@@ -32,7 +33,7 @@ internal sealed class PlainJsonClient(HttpClient http, string baseUrl) : IDoorCl
     {
         _ = http;
         var id = Interlocked.Increment(ref _id);
-        var (_, _, body) = await _connection.PostAsync("/sse", Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"));
+        var (_, _, body) = await _connection.PostAsync("/sse", Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"), _headers);
         using var doc = JsonDocument.Parse(body);
         if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
         return doc.RootElement.Clone();

@@ -139,6 +139,28 @@ if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
     }
 }
 
+// ---------------------------------------------------------------- authentication overhead
+if (Run("auth"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## authentication: POST /sse to the C# child, no auth section against a bearer token, medians of {rounds} alternating rounds");
+    const string token = "bench-token-0123456789abcdef";
+    var authConfig = Config(Entry("t")).TrimEnd('}') + $",\"auth\":{{\"tokens\":[{{\"name\":\"bench\",\"token\":\"{token}\",\"allow\":[\"*\"],\"deny\":[\"t__crash\"]}}]}}}}";
+    await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
+    await using var open = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
+    await using var guarded = await GatewayProcess.StartAsync(http, authConfig, workDir);
+    var result = await AlternatingRounds.RunAsync(
+    [
+        new DoorTarget("no auth", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, open.BaseUrl)), "t__echo"),
+        new DoorTarget("token + policy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, guarded.BaseUrl, token)), "t__echo"),
+    ], stdio, rounds, roundCalls, warmup, roundC4);
+    var openRow = result.Doors[0];
+    var tokenRow = result.Doors[1];
+    Console.WriteLine($"{"gateway",-16} {"+p50 ms",8} {"c=4 calls/s",12}");
+    foreach (var d in result.Doors) Console.WriteLine($"{d.Target.Gateway,-16} {d.AddedP50,8:F3} {d.C4Rate,12:F0}");
+    Console.WriteLine($"token authentication adds {tokenRow.P50 - openRow.P50:F3} ms p50");
+}
+
 // ---------------------------------------------------------------- the SDK front door (issue 10's spike)
 if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
 {
