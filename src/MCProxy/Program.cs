@@ -27,6 +27,11 @@ if (options is null)
     Console.Error.WriteLine($"mcproxy: {error}");
     return 2;
 }
+if ((options.TlsCert is null) != (options.TlsKey is null))
+{
+    Console.Error.WriteLine("mcproxy: --tls-cert and --tls-key go together: give both PEM files, or neither");
+    return 2;
+}
 if (healthVerb)
 {
     return await HealthCommand.RunAsync(options, Console.Out, TimeSpan.FromSeconds(4));
@@ -57,6 +62,11 @@ try
     var app = GatewayHost.Build(options, new InitialConfig(loaded.Config!, texts.Fingerprint));
     await app.RunAsync();
     return 0;
+}
+catch (InvalidOperationException ex) when (ex.Message.StartsWith("cannot load the TLS certificate", StringComparison.Ordinal))
+{
+    Console.Error.WriteLine($"mcproxy: {ex.Message}");
+    return 1;
 }
 catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
 {

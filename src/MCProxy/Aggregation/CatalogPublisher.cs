@@ -52,13 +52,14 @@ internal sealed partial class CatalogPublisher
                 _dirtyWhileSuspended = true;
                 return;
             }
-            var ready = _registry.Entries
-                .Select(e => e.Supervisor?.Status)
-                .Where(s => s is { State: ServerState.Ready })
-                .Select(s => s!)
-                .ToList();
+            var entries = _registry.Entries.Where(e => e.Supervisor?.Status is { State: ServerState.Ready }).ToList();
+            var ready = entries.Select(e => e.Supervisor!.Status).ToList();
+            // A server's "tools" filter hides tools from everyone (its current definition: edits apply live).
+            var tools = entries.Select(e => (e.Name, e.Definition.Config?.Tools is { } filter && filter != Configuration.ToolFilter.All
+                ? (IReadOnlyList<Protocol.UpstreamTool>)e.Supervisor!.Status.Tools.Where(t => filter.Allows(t.Name)).ToList()
+                : e.Supervisor!.Status.Tools));
             var next = new Catalog(
-                ToolCatalog.Build(ready.Select(s => (s.Name, s.Tools)), _builtIn.Definitions, _separator),
+                ToolCatalog.Build(tools, _builtIn.Definitions, _separator),
                 ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts"),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Protocol.ListKind.Resources),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Protocol.ListKind.Templates),

@@ -26,6 +26,10 @@ internal sealed record GatewayOptions
     /// <summary>Extra browser Origins accepted besides localhost ones.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 
+    /// <summary>PEM certificate and key for HTTPS (--tls-cert, --tls-key); plain HTTP when unset.</summary>
+    public string? TlsCert { get; init; }
+    public string? TlsKey { get; init; }
+
     /// <summary>Serve a non-loopback address without an auth section (--allow-unauthenticated): refused otherwise.</summary>
     public bool AllowUnauthenticated { get; init; }
 

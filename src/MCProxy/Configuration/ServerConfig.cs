@@ -17,6 +17,12 @@ internal sealed record ServerConfig
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
     public bool Enabled { get; init; } = true;
 
+    /// <summary>
+    /// Which of the child's tools anyone may see. NOTE 1: not part of equality: an edit of it re-filters the
+    /// catalogue live (one list_changed) and never restarts the child.
+    /// </summary>
+    public ToolFilter Tools { get; init; } = ToolFilter.All;
+
     public bool Equals(ServerConfig? other) =>
         other is not null
         && Name == other.Name

@@ -166,13 +166,39 @@ internal static partial class ServerParser
             enabled = false; // the Claude/Cursor spelling
         }
 
+        var tools = ToolFilter.All;
+        if (element.TryGetProperty("tools", out var toolsElement) && toolsElement.ValueKind != JsonValueKind.Null)
+        {
+            IReadOnlyList<string> Globs(string member)
+            {
+                if (!toolsElement.TryGetProperty(member, out var list))
+                {
+                    return [];
+                }
+                if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(g => g.ValueKind != JsonValueKind.String || g.GetString()!.Length == 0))
+                {
+                    Error($"tools.{member}", $"\"{member}\" must be an array of tool-name globs such as \"read_*\"");
+                    return [];
+                }
+                return list.EnumerateArray().Select(g => g.GetString()!).ToArray();
+            }
+            if (toolsElement.ValueKind != JsonValueKind.Object)
+            {
+                Error("tools", "\"tools\" must be an object: {\"allow\": [\"read_*\"], \"deny\": [\"delete_*\"]} over the server's own tool names");
+            }
+            else
+            {
+                tools = new ToolFilter(Globs("allow"), Globs("deny"));
+            }
+        }
+
         if (errors.Count > 0 || name is null || command is null)
         {
             return new ServerDefinition(displayName, null, errors);
         }
         return new ServerDefinition(name, new ServerConfig
         {
-            Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled,
+            Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
         }, []);
     }
 

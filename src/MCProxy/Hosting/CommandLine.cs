@@ -29,6 +29,8 @@ internal static class CommandLine
           --env-file PATH          .env file for ${VAR} (default: .env beside the config)
           --allowed-hosts LIST     extra Host names to accept, comma-separated (DNS-rebinding protection)
           --allowed-origins LIST   extra browser Origins to accept, comma-separated
+          --tls-cert PATH          PEM certificate for HTTPS (with --tls-key; a renewed file is served without a restart)
+          --tls-key PATH           PEM private key of --tls-cert
           --allow-unauthenticated  serve a non-loopback --host without an "auth" section (refused otherwise)
           --max-body SIZE          largest request body (default: 4MiB; larger: 413)
           --max-batch N            messages in one JSON-RPC batch (default: 100)
@@ -85,7 +87,8 @@ internal static class CommandLine
             options = options with { LogToStdout = log is "1" or "true" or "stdout" };
         }
         foreach (var (key, flag) in new[] { ("LOG_LEVEL", "--log-level"), ("SYSLOG_TARGET", "--syslog-target"),
-                     ("SYSLOG_FACILITY", "--syslog-facility"), ("SYSLOG_FORMAT", "--syslog-format") })
+                     ("SYSLOG_FACILITY", "--syslog-facility"), ("SYSLOG_FORMAT", "--syslog-format"),
+                     ("TLS_CERT", "--tls-cert"), ("TLS_KEY", "--tls-key") })
         {
             if (setting(key) is { Length: > 0 } value)
             {
@@ -134,6 +137,14 @@ internal static class CommandLine
                     break;
                 case "--log":
                     options = options with { LogToStdout = true };
+                    break;
+                case "--tls-cert":
+                    if (Value() is not { Length: > 0 } cert) { error = "--tls-cert needs the path of a PEM certificate"; return null; }
+                    options = options with { TlsCert = cert };
+                    break;
+                case "--tls-key":
+                    if (Value() is not { Length: > 0 } key) { error = "--tls-key needs the path of the certificate's PEM key"; return null; }
+                    options = options with { TlsKey = key };
                     break;
                 case "--allow-unauthenticated":
                     options = options with { AllowUnauthenticated = true };

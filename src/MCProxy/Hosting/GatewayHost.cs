@@ -4,6 +4,7 @@ using MCProxy.Gateway;
 using MCProxy.Hosting.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,19 +21,31 @@ internal static class GatewayHost
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // HTTPS when --tls-cert/--tls-key are given: the certificate is asked for at every handshake, so a renewed
+        // file is served without a restart (TlsCertificateSource).
+        var tls = options.TlsCert is { } certPath && options.TlsKey is { } keyPath
+            ? new TlsCertificateSource(certPath, keyPath, LoggingSetup.Bootstrap(options))
+            : null;
+        void Configure(ListenOptions listen)
+        {
+            if (tls is not null)
+            {
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => tls.Current);
+            }
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes + 1;
             if (options.Host is "localhost")
             {
-                kestrel.ListenLocalhost(options.Port);
+                kestrel.ListenLocalhost(options.Port, Configure);
             }
             else if (options.Host is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.Host, out var address))
             {
                 if (options.Host is "*" or "0.0.0.0" or "::")
                 {
-                    kestrel.ListenAnyIP(options.Port);
+                    kestrel.ListenAnyIP(options.Port, Configure);
                 }
                 else
                 {
@@ -41,7 +54,7 @@ internal static class GatewayHost
             }
             else
             {
-                kestrel.Listen(address, options.Port);
+                kestrel.Listen(address, options.Port, Configure);
             }
         });
         builder.Services.Configure<HostOptions>(o =>

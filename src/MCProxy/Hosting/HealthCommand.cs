@@ -16,8 +16,13 @@ internal static class HealthCommand
         {
             host = $"[{host}]";
         }
-        var url = $"http://{host}:{options.Port}/health";
-        using var http = new HttpClient { Timeout = timeout };
+        var scheme = options.TlsCert is null ? "http" : "https";
+        var url = $"{scheme}://{host}:{options.Port}/health";
+        // A liveness probe of this machine's own gateway: the certificate names the public host, not 127.0.0.1.
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        }) { Timeout = timeout };
         try
         {
             using var response = await http.GetAsync(url).ConfigureAwait(false);

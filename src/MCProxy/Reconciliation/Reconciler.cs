@@ -81,13 +81,25 @@ internal sealed partial class Reconciler
                         entry.PendingErrors = definition.Errors;
                     }
                 }
+                var refilter = false;
+                var desired = config.Servers.ToDictionary(d => d.Name, StringComparer.Ordinal);
                 foreach (var name in plan.Unchanged)
                 {
                     if (_registry.TryGet(name, out var entry))
                     {
                         entry.PendingErrors = null;
                         entry.Order = order[name];
+                        // Equal configs may still differ in what needs no restart: take the new definition.
+                        if (desired[name].Config?.Tools is { } tools && entry.Definition.Config?.Tools != tools)
+                        {
+                            entry.Definition = desired[name];
+                            refilter = true;
+                        }
                     }
+                }
+                if (refilter)
+                {
+                    _catalog.Rebuild(); // inside the batch: one rebuild, one list_changed, at its end
                 }
                 if (settle && started.Count > 0)
                 {

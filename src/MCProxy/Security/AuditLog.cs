@@ -42,6 +42,14 @@ internal sealed partial class AuditLog : IAsyncDisposable
     public void Write(AuditRecord record)
     {
         var config = _config;
+        if (config.File is null && !_logger.IsEnabled(LogLevel.Information))
+        {
+            return; // nobody reads it: no JSON, no hash
+        }
+        if (record.ArgsSha256 is null && record.Tool is not null && record.Outcome != AuditOutcome.Unauthenticated)
+        {
+            record = record with { ArgsSha256 = HashArguments(record.Arguments.Span) };
+        }
         var line = Format(record, config.IncludeArguments);
         LogAudit(_logger, record.Identity, record.Server ?? "-", record.Tool ?? "-", Name(record.Outcome), line);
         if (config.File is not null && !_file.Writer.TryWrite((line, config)))

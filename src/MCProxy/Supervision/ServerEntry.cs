@@ -15,7 +15,8 @@ internal sealed class ServerEntry
         Supervisor = supervisor;
     }
 
-    public ServerDefinition Definition { get; }
+    /// <summary>The definition in force; replaced in place only by an edit that needs no restart (a tool filter).</summary>
+    public ServerDefinition Definition { get; set; }
 
     /// <summary>Position in the config file, for a stable listing order.</summary>
     public int Order { get; set; }

@@ -21,7 +21,7 @@ public sealed class AuditTests
         var config = "{\"servers\": " + servers.ToJsonString() + ", \"auth\": {\"tokens\": [" +
                      "{\"name\": \"ops\", \"token\": \"" + Token + "\", \"allow\": [\"*\"], \"deny\": [\"a__crash\"]}]," +
                      "\"rateLimit\": {\"perIdentityPerMinute\": 40}}," +
-                     "\"audit\": {\"file\": \"" + file + "\", \"maxBytes\": 4096, \"keep\": 2}}";
+                     "\"audit\": {\"file\": \"" + file + "\", \"maxBytes\": 8192, \"keep\": 2}}";
         await using var gateway = await GatewayFixture.StartAsync(config);
 
         async Task<int> PostAsync(string? token, string body)
@@ -51,9 +51,9 @@ public sealed class AuditTests
             await Task.Delay(20);
         } while (DateTime.UtcNow < deadline);
 
-        Assert.True(File.Exists(file + ".1"), "the file was not rotated at 4096 bytes");
+        Assert.True(File.Exists(file + ".1"), "the file was not rotated at 8192 bytes");
         Assert.False(File.Exists(file + ".3"), "more rotated files than keep=2");
-        Assert.All(Directory.GetFiles(Path.GetDirectoryName(file)!), f => Assert.True(new FileInfo(f).Length <= 4096 + 512, $"{f} is over maxBytes"));
+        Assert.All(Directory.GetFiles(Path.GetDirectoryName(file)!), f => Assert.True(new FileInfo(f).Length <= 8192, $"{f} is over maxBytes"));
         var records = lines.Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var ok = records.First(r => (string)r["outcome"]! == "ok");
         foreach (var key in new[] { "time", "identity", "session", "door", "server", "tool", "durationMs", "outcome", "bytesIn", "bytesOut", "argsSha256" })

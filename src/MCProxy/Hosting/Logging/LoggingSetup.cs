@@ -27,6 +27,10 @@ internal static class LoggingSetup
         return configuration.CreateLogger();
     }
 
+    /// <summary>A logger for what runs before the host exists (the TLS certificate source), on the same sinks.</summary>
+    public static Microsoft.Extensions.Logging.ILogger Bootstrap(GatewayOptions options) =>
+        new Serilog.Extensions.Logging.SerilogLoggerProvider(CreateLogger(options), dispose: true).CreateLogger("MCProxy.Hosting.Tls");
+
     public static ILoggingBuilder UseMcProxyLogging(this ILoggingBuilder logging, GatewayOptions options)
     {
         logging.ClearProviders();

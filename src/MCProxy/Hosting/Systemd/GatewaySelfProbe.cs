@@ -9,7 +9,12 @@ namespace MCProxy.Hosting.Systemd;
 /// </summary>
 internal sealed class GatewaySelfProbe(IServer server) : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) });
+    // The gateway's own loopback address: its certificate (with --tls-cert) names the public host, not 127.0.0.1.
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    });
 
     /// <summary>Null when /health answered 200 within <paramref name="budget"/>; else why not.</summary>
     public async Task<string?> AnswersAsync(TimeSpan budget)
@@ -42,7 +47,7 @@ internal sealed class GatewaySelfProbe(IServer server) : IDisposable
         {
             host = "[::1]";
         }
-        return $"http://{host}:{uri.Port}/health";
+        return $"{uri.Scheme}://{host}:{uri.Port}/health";
     }
 
     public void Dispose() => _http.Dispose();

@@ -1,4 +1,4 @@
-namespace MCProxy.Security;
+namespace MCProxy.Configuration;
 
 /// <summary>A name pattern where <c>*</c> matches any run of characters (none included); everything else is literal.</summary>
 internal sealed class Glob
