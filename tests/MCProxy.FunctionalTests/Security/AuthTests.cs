@@ -218,6 +218,28 @@ public sealed class AuthTests
         Assert.Contains(gateway.Logs.Lines, l => l.Contains("refused POST /sse"));
     }
 
+    [Theory]
+    [InlineData("streamable")]
+    [InlineData("sse")]
+    public async Task OfficialClient_SendingTheHeader_SeesItsOwnView_AndWithoutItCannotConnect(string transport)
+    {
+        await using var gateway = await StartAsync(Config());
+        async Task<ModelContextProtocol.Client.McpClient> ConnectAsync(string? token) =>
+            await ModelContextProtocol.Client.McpClient.CreateAsync(new ModelContextProtocol.Client.HttpClientTransport(
+                new ModelContextProtocol.Client.HttpClientTransportOptions
+                {
+                    Endpoint = new Uri(gateway.BaseUrl + (transport == "sse" ? "/sse" : "/mcp")),
+                    TransportMode = transport == "sse" ? ModelContextProtocol.Client.HttpTransportMode.Sse : ModelContextProtocol.Client.HttpTransportMode.StreamableHttp,
+                    AdditionalHeaders = token is null ? null : new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+                }), new ModelContextProtocol.Client.McpClientOptions { ProtocolVersion = transport == "sse" ? "2024-11-05" : "2025-11-25" });
+
+        await using var reader = await ConnectAsync(ReaderToken);
+        Assert.Equal(["a__echo", "a__pid"], (await reader.ListToolsAsync()).Select(t => t.Name).Order());
+        var echoed = await reader.CallToolAsync("a__echo", new Dictionary<string, object?> { ["message"] = "sdk" });
+        Assert.Equal("sdk", ((ModelContextProtocol.Protocol.TextContentBlock)echoed.Content[0]).Text);
+        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(null));
+    }
+
     [Fact]
     public async Task NonLoopbackBind_WithoutAuth_RefusesToStart_NamingTheFix()
     {
