@@ -166,19 +166,8 @@ internal static class AuthParser
             error(path, "rules must be an object: {\"allow\": [\"memory__*\"], \"deny\": [\"*__delete_*\"]}");
             return AccessRules.None;
         }
-        IReadOnlyList<string> List(string member)
-        {
-            if (!element.TryGetProperty(member, out var list))
-            {
-                return [];
-            }
-            if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(g => g.ValueKind != JsonValueKind.String || g.GetString()!.Length == 0))
-            {
-                error($"{path}.{member}", $"\"{member}\" must be an array of non-empty globs such as \"memory__*\"");
-                return [];
-            }
-            return list.EnumerateArray().Select(g => g.GetString()!).ToArray();
-        }
+        IReadOnlyList<string> List(string member) =>
+            Glob.ReadList(element, member, "memory__*", message => error($"{path}.{member}", message)) ?? [];
         var rules = new AccessRules(List("allow"), List("deny"));
         if (!optional && rules.Allow.Count == 0)
         {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace MCProxy.Configuration;
 
 /// <summary>A name pattern where <c>*</c> matches any run of characters (none included); everything else is literal.</summary>
@@ -36,5 +38,23 @@ internal sealed class Glob
             at = found + _parts[i].Length;
         }
         return true;
+    }
+
+    /// <summary>
+    /// Reads <c>object[member]</c> as a list of non-empty glob strings: empty when absent, null (after
+    /// <paramref name="error"/> with <paramref name="example"/>) when it is anything else.
+    /// </summary>
+    public static IReadOnlyList<string>? ReadList(JsonElement owner, string member, string example, Action<string> error)
+    {
+        if (!owner.TryGetProperty(member, out var list))
+        {
+            return [];
+        }
+        if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(g => g.ValueKind != JsonValueKind.String || g.GetString()!.Length == 0))
+        {
+            error($"\"{member}\" must be an array of non-empty globs such as \"{example}\"");
+            return null;
+        }
+        return list.EnumerateArray().Select(g => g.GetString()!).ToArray();
     }
 }

@@ -169,19 +169,8 @@ internal static partial class ServerParser
         var tools = ToolFilter.All;
         if (element.TryGetProperty("tools", out var toolsElement) && toolsElement.ValueKind != JsonValueKind.Null)
         {
-            IReadOnlyList<string> Globs(string member)
-            {
-                if (!toolsElement.TryGetProperty(member, out var list))
-                {
-                    return [];
-                }
-                if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(g => g.ValueKind != JsonValueKind.String || g.GetString()!.Length == 0))
-                {
-                    Error($"tools.{member}", $"\"{member}\" must be an array of tool-name globs such as \"read_*\"");
-                    return [];
-                }
-                return list.EnumerateArray().Select(g => g.GetString()!).ToArray();
-            }
+            IReadOnlyList<string> Globs(string member) =>
+                Glob.ReadList(toolsElement, member, "read_*", message => Error($"tools.{member}", message)) ?? [];
             if (toolsElement.ValueKind != JsonValueKind.Object)
             {
                 Error("tools", "\"tools\" must be an object: {\"allow\": [\"read_*\"], \"deny\": [\"delete_*\"]} over the server's own tool names");
