@@ -35,15 +35,24 @@ podman run --rm --entrypoint /bin/sh localhost/mcproxy:latest -c \
   'test -x /app/MCProxy && ! test -e /usr/share/dotnet && ! command -v dotnet && ! command -v wget && ! command -v curl' \
   && echo "image: native /app/MCProxy, no dotnet, wget or curl"
 
+step "the image refuses to serve 0.0.0.0 without a token"
+if out=$(podman run --rm localhost/mcproxy:latest 2>&1); then
+  echo "the image started without MCPROXY_TOKEN: $out"; exit 1
+fi
+echo "$out" | grep -q "MCPROXY_TOKEN" && echo "refused without MCPROXY_TOKEN, naming it"
+
 step "run with a mounted config directory"
 cfg=$(mktemp -d)
-cat > "$cfg/mcp-servers.json" <<'JSON'
-{"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}}]}
+token=$(openssl rand -hex 24)
+auth='"auth":{"tokens":[{"name":"operator","token":"${MCPROXY_TOKEN}","allow":["*"]}]}'
+cat > "$cfg/mcp-servers.json" <<JSON
+{"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}}],$auth}
 JSON
 chmod -R a+rX "$cfg"
+bearer=(-H "Authorization: Bearer $token")
 podman rm -f mcproxy-ci >/dev/null 2>&1 || true
 s=$(date +%s%N)
-podman run -d --name mcproxy-ci -p 127.0.0.1:12090:12010 -v "$cfg:/etc/mcproxy:ro,Z" localhost/mcproxy:latest >/dev/null
+podman run -d --name mcproxy-ci -e MCPROXY_TOKEN="$token" -p 127.0.0.1:12090:12010 -v "$cfg:/etc/mcproxy:ro,Z" localhost/mcproxy:latest >/dev/null
 ready=0
 for _ in $(seq 1 300); do
   if curl -fs http://127.0.0.1:12090/health | grep -q '"ready":true'; then ready=1; break; fi
@@ -54,23 +63,26 @@ echo "ready after $(ms "$s") ms"
 curl -fs http://127.0.0.1:12090/health; echo
 podman healthcheck run mcproxy-ci
 echo "HEALTHCHECK passes"
-out=$(curl -fs -X POST http://127.0.0.1:12090/sse -H 'Content-Type: application/json' \
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:12090/sse -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+[ "$code" = 401 ] || { echo "no token: expected 401, got $code"; exit 1; }
+out=$(curl -fs -X POST http://127.0.0.1:12090/sse "${bearer[@]}" -H 'Content-Type: application/json' \
   -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"memory__read_graph","arguments":{}}}')
 echo "$out" | grep -q '"result"' || { echo "tools/call failed: $out"; exit 1; }
+echo "401 without the token, tools/call with it"
 pid=$(podman inspect -f '{{.State.Pid}}' mcproxy-ci)
 echo "container user: $(podman exec mcproxy-ci id -u); gateway RSS: $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$pid/status)"
 
 step "hot reload through the bind mount (rename-save into the mounted directory)"
-cat > "$cfg/.mcp-servers.json.new" <<'JSON'
+cat > "$cfg/.mcp-servers.json.new" <<JSON
 {"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}},
-            {"name":"files","command":"mcp-server-filesystem","args":["/tmp"]}]}
+            {"name":"files","command":"mcp-server-filesystem","args":["/tmp"]}],$auth}
 JSON
 chmod a+r "$cfg/.mcp-servers.json.new"
 s=$(date +%s%N)
 mv "$cfg/.mcp-servers.json.new" "$cfg/mcp-servers.json"
 seen=0
 for _ in $(seq 1 200); do
-  if curl -fs -X POST http://127.0.0.1:12090/sse -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' | grep -q 'files__list_allowed_directories'; then seen=1; break; fi
+  if curl -fs -X POST http://127.0.0.1:12090/sse "${bearer[@]}" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' | grep -q 'files__list_allowed_directories'; then seen=1; break; fi
   sleep 0.05
 done
 [ "$seen" = 1 ] || { podman logs mcproxy-ci | tail -20; exit 1; }
@@ -94,7 +106,7 @@ cp podman-compose.yml "$compose/"
 mkdir -p "$compose/config"
 cp "$cfg/mcp-servers.json" "$compose/config/"
 chmod -R a+rX "$compose/config"
-cp .env.example "$compose/.env"
+{ cat .env.example; echo "MCPROXY_TOKEN=$token"; } > "$compose/.env"
 (cd "$compose" && podman-compose -f podman-compose.yml up -d --no-build)
 ok=0
 for _ in $(seq 1 300); do curl -fs http://127.0.0.1:12010/health | grep -q '"ready":true' && { ok=1; break; }; sleep 0.1; done
@@ -106,7 +118,7 @@ podman network ls -q | grep -v '^podman$' | xargs -r podman network rm >/dev/nul
 step "quadlet under a real systemd"
 mkdir -p /etc/mcproxy
 cp "$cfg/mcp-servers.json" /etc/mcproxy/mcp-servers.json
-cp .env.example /etc/mcproxy/.env
+{ cat .env.example; echo "MCPROXY_TOKEN=$token"; } > /etc/mcproxy/.env
 chmod -R a+rX /etc/mcproxy
 bash "$shared/quadlet-systemd.sh" mcproxy.container localhost/mcproxy:latest 12010 /health /etc/mcproxy
 echo "container-check: ok"
