@@ -8,7 +8,15 @@ namespace MCProxy.Configuration;
 internal sealed record AuthConfig(
     IReadOnlyList<TokenIdentityConfig> Tokens,
     IReadOnlyDictionary<string, AccessRules> Roles,
-    int? PerIdentityPerMinute);
+    int? PerIdentityPerMinute,
+    JwtConfig? Jwt = null);
+
+/// <summary>
+/// JWTs from an identity provider (e.g. Keycloak): signature from the JWKS at <see cref="JwksUrl"/>, plus iss, aud,
+/// exp and nbf; the identity's name from <see cref="NameClaim"/>, its roles (mapped to <c>auth.roles</c>) from
+/// <see cref="RolesClaim"/>, a dotted path such as <c>realm_access.roles</c>.
+/// </summary>
+internal sealed record JwtConfig(string Issuer, string Audience, Uri JwksUrl, string NameClaim, string RolesClaim);
 
 /// <summary>One static bearer token and the identity it names.</summary>
 internal sealed record TokenIdentityConfig(string Name, byte[] TokenSha256, AccessRules Rules, IReadOnlyList<string> Roles);

@@ -20,11 +20,9 @@ internal static class AuthParser
         }
         foreach (var property in auth.EnumerateObject())
         {
-            if (property.Name is not ("tokens" or "roles" or "rateLimit"))
+            if (property.Name is not ("tokens" or "roles" or "rateLimit" or "jwt"))
             {
-                Error($"$.auth.{property.Name}", property.Name == "jwt"
-                    ? "JWT validation is not available in this build yet: use \"tokens\""
-                    : $"unknown setting \"{property.Name}\": use \"tokens\", \"roles\" or \"rateLimit\"");
+                Error($"$.auth.{property.Name}", $"unknown setting \"{property.Name}\": use \"tokens\", \"jwt\", \"roles\" or \"rateLimit\"");
             }
         }
         var roles = new Dictionary<string, AccessRules>(StringComparer.Ordinal);
@@ -42,12 +40,20 @@ internal static class AuthParser
                 }
             }
         }
-        var tokens = new List<TokenIdentityConfig>();
-        if (!auth.TryGetProperty("tokens", out var tokensElement) || tokensElement.ValueKind != JsonValueKind.Array || tokensElement.GetArrayLength() == 0)
+        JwtConfig? jwt = null;
+        if (auth.TryGetProperty("jwt", out var jwtElement))
         {
-            Error("$.auth.tokens", "\"tokens\" must be a non-empty array: [{\"name\": \"ci-bot\", \"token\": \"${CI_BOT_TOKEN}\", \"allow\": [\"*\"]}]");
+            jwt = Jwt(jwtElement, environment, Error);
         }
-        else
+        var tokens = new List<TokenIdentityConfig>();
+        var hasTokens = auth.TryGetProperty("tokens", out var tokensElement);
+        var hasJwt = auth.TryGetProperty("jwt", out _);
+        if (hasTokens && tokensElement.ValueKind != JsonValueKind.Array ||
+            !hasJwt && (!hasTokens || tokensElement.GetArrayLength() == 0))
+        {
+            Error("$.auth.tokens", "\"tokens\" must be a non-empty array (or configure \"jwt\"): [{\"name\": \"ci-bot\", \"token\": \"${CI_BOT_TOKEN}\", \"allow\": [\"*\"]}]");
+        }
+        else if (hasTokens && tokensElement.ValueKind == JsonValueKind.Array)
         {
             var i = 0;
             foreach (var entry in tokensElement.EnumerateArray())
@@ -80,7 +86,58 @@ internal static class AuthParser
                 perMinute = n;
             }
         }
-        return new AuthConfig(tokens, roles, perMinute);
+        return new AuthConfig(tokens, roles, perMinute, jwt);
+    }
+
+    private static JwtConfig? Jwt(JsonElement element, EnvironmentSource environment, Action<string, string> error)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error("$.auth.jwt", "\"jwt\" must be an object with \"issuer\", \"audience\" and \"jwksUrl\"");
+            return null;
+        }
+        string? Text(string member, bool required, string? fallback = null)
+        {
+            if (!element.TryGetProperty(member, out var value))
+            {
+                if (required)
+                {
+                    error($"$.auth.jwt.{member}", $"missing \"{member}\"");
+                }
+                return fallback;
+            }
+            var unset = new List<string>();
+            var text = value.ValueKind == JsonValueKind.String ? VariableExpander.Expand(value.GetString()!, environment.Lookup, unset) : null;
+            if (unset.Count > 0 || string.IsNullOrWhiteSpace(text))
+            {
+                error($"$.auth.jwt.{member}", unset.Count > 0 ? $"environment variable '{unset[0]}' is not set" : $"\"{member}\" must be a non-empty string");
+                return null;
+            }
+            return text;
+        }
+        var issuer = Text("issuer", required: true);
+        var audience = Text("audience", required: true);
+        var jwks = Text("jwksUrl", required: true);
+        var nameClaim = Text("nameClaim", required: false, "sub");
+        var rolesClaim = Text("rolesClaim", required: false, "roles");
+        Uri? uri = null;
+        if (jwks is not null)
+        {
+            if (!Uri.TryCreate(jwks, UriKind.Absolute, out uri) || uri.Scheme is not ("https" or "http"))
+            {
+                error("$.auth.jwt.jwksUrl", "\"jwksUrl\" must be an https:// URL (the identity provider's JWKS endpoint)");
+                uri = null;
+            }
+            else if (uri.Scheme == "http" && !uri.IsLoopback)
+            {
+                // Keys fetched in clear text could be swapped by anyone on the path: only this machine may serve them so.
+                error("$.auth.jwt.jwksUrl", "an http:// jwksUrl is allowed only on loopback: use https://");
+                uri = null;
+            }
+        }
+        return issuer is null || audience is null || uri is null || nameClaim is null || rolesClaim is null
+            ? null
+            : new JwtConfig(issuer, audience, uri, nameClaim, rolesClaim);
     }
 
     private static TokenIdentityConfig? Token(JsonElement entry, string path, EnvironmentSource environment,

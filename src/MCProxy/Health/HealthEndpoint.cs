@@ -23,12 +23,12 @@ internal static class HealthEndpoint
         GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard, Security.Authenticator authenticator)
     {
         var started = time.GetUtcNow();
-        app.MapGet("/health", guard.Wrap(context =>
+        app.MapGet("/health", guard.Wrap(async context =>
         {
             var loopback = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
             // With auth on, a caller with a valid token sees details too; one without, only status and readiness.
             var authenticated = authenticator.IsEnabled &&
-                authenticator.Authenticate(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is not null;
+                await authenticator.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is not null;
             var details = loopback || authenticated;
             if (authenticator.IsEnabled && !details)
             {
@@ -41,7 +41,8 @@ internal static class HealthEndpoint
                     w.WriteEndObject();
                 });
                 context.Response.Headers.CacheControl = "no-store";
-                return HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, brief);
+                await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, brief);
+                return;
             }
             var entries = servers.Entries;
             var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
@@ -84,7 +85,7 @@ internal static class HealthEndpoint
                 w.WriteEndObject();
             });
             context.Response.Headers.CacheControl = "no-store";
-            return HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, body);
+            await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, body);
         }));
     }
 }

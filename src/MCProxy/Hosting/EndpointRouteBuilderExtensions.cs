@@ -32,7 +32,7 @@ internal static class EndpointRouteBuilderExtensions
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
             services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard,
             services.GetRequiredService<Security.Authenticator>());
-        app.MapProtectedResource();
+        app.MapProtectedResource(services.GetRequiredService<Security.Authenticator>());
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();

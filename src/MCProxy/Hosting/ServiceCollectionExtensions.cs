@@ -40,7 +40,8 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton<OriginGuard>();
-        services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth));
+        services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.Authenticator>>()));
         services.AddSingleton<Security.AuthGate>();
         services.AddSingleton(sp => new Security.AuditLog(sp.GetRequiredService<InitialConfig>().Config.Audit,
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.AuditLog>>()));

@@ -17,12 +17,13 @@ internal sealed partial class AuthGate(Authenticator authenticator, AuditLog aud
     /// <summary>The identity the gate admitted for this request.</summary>
     public static Identity Of(HttpContext context) => context.Items[ItemKey] as Identity ?? Identity.Open;
 
-    public RequestDelegate Wrap(RequestDelegate next) => context =>
+    public RequestDelegate Wrap(RequestDelegate next) => async context =>
     {
-        if (authenticator.Authenticate(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is { } identity)
+        if (await authenticator.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null).ConfigureAwait(false) is { } identity)
         {
             context.Items[ItemKey] = identity;
-            return next(context);
+            await next(context).ConfigureAwait(false);
+            return;
         }
         LogRefused(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?",
             context.Request.Headers.Authorization.Count > 0 ? "a token no identity has" : "no bearer token");
@@ -30,8 +31,8 @@ internal sealed partial class AuthGate(Authenticator authenticator, AuditLog aud
             AuditOutcome.Unauthenticated, context.Request.ContentLength ?? 0, 0, null, default));
         context.Response.Headers.WWWAuthenticate =
             $"Bearer resource_metadata=\"{context.Request.Scheme}://{context.Request.Host}{MetadataPath}\"";
-        return Gateway.HttpIo.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.ServerError,
-            "Unauthorized: send Authorization: Bearer <token> with a token from the gateway's auth section");
+        await Gateway.HttpIo.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.ServerError,
+            "Unauthorized: send Authorization: Bearer <token> with a token from the gateway's auth section").ConfigureAwait(false);
     };
 
     [LoggerMessage(EventId = 600, Level = LogLevel.Warning, Message = "refused {Method} {Path} from {Remote}: {Why}")]

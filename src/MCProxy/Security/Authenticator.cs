@@ -10,13 +10,23 @@ namespace MCProxy.Security;
 /// NOTE 1: the presented token is hashed once and compared with every configured hash in constant time, all of
 /// them every time: neither timing nor the answer tells a wrong token from one of a name that does not exist.
 /// </summary>
-internal sealed class Authenticator
+internal sealed class Authenticator : IDisposable
 {
+    private readonly TimeProvider _time;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private volatile State _state;
 
-    public Authenticator(AuthConfig? initial) => _state = Build(initial);
+    public Authenticator(AuthConfig? initial, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Authenticator> logger)
+    {
+        _time = time;
+        _logger = logger;
+        _state = Build(initial);
+    }
 
-    public bool IsEnabled => _state.Identities.Length > 0;
+    public bool IsEnabled => _state.Identities.Length > 0 || _state.Jwt is not null;
+
+    /// <summary>The JWT issuer when JWTs are accepted (named as the authorization server in the RFC 9728 metadata).</summary>
+    public string? Issuer => _state.Jwt?.Issuer;
 
     /// <summary>Requests per identity per minute, or null for no limit.</summary>
     public int? PerIdentityPerMinute => _state.PerMinute;
@@ -26,15 +36,40 @@ internal sealed class Authenticator
 
     public void Update(AuthConfig? auth)
     {
+        var previous = _state;
         _state = Build(auth);
+        previous.Jwt?.Dispose();
         Changed?.Invoke();
     }
+
+    /// <summary>
+    /// Like <see cref="Authenticate"/>, and when no static token matches and JWTs are configured, validates the
+    /// bearer value as a JWT (signature, iss, aud, exp, nbf).
+    /// </summary>
+    public async ValueTask<Identity?> AuthenticateAsync(string? authorization)
+    {
+        if (Authenticate(authorization) is { } identity)
+        {
+            return identity;
+        }
+        if (_state.Jwt is { } jwt && authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = authorization[7..].Trim();
+            if (token.Length is > 0 and <= 16384 && token.Count(c => c == '.') == 2)
+            {
+                return await jwt.ValidateAsync(token).ConfigureAwait(false);
+            }
+        }
+        return null;
+    }
+
+    public void Dispose() => _state.Jwt?.Dispose();
 
     /// <summary>The identity a header names; <see cref="Identity.Open"/> when auth is off; null when refused.</summary>
     public Identity? Authenticate(string? authorization)
     {
         var state = _state;
-        if (state.Identities.Length == 0)
+        if (state.Identities.Length == 0 && state.Jwt is null)
         {
             return Identity.Open;
         }
@@ -61,10 +96,10 @@ internal sealed class Authenticator
         return found;
     }
 
-    private static State Build(AuthConfig? auth) => auth is null
-        ? new State([], null)
+    private State Build(AuthConfig? auth) => auth is null
+        ? new State([], null, null)
         : new State(auth.Tokens.Select(t => (t.TokenSha256, new Identity(t.Name, AccessPolicy.For(t, auth.Roles)))).ToArray(),
-            auth.PerIdentityPerMinute);
+            auth.PerIdentityPerMinute, auth.Jwt is { } jwt ? new JwtValidator(jwt, auth.Roles, _time, _logger) : null);
 
-    private sealed record State((byte[] Hash, Identity Identity)[] Identities, int? PerMinute);
+    private sealed record State((byte[] Hash, Identity Identity)[] Identities, int? PerMinute, JwtValidator? Jwt);
 }

@@ -11,7 +11,7 @@ namespace MCProxy.Security;
 /// </summary>
 internal static class ProtectedResourceEndpoint
 {
-    public static void MapProtectedResource(this IEndpointRouteBuilder app) =>
+    public static void MapProtectedResource(this IEndpointRouteBuilder app, Authenticator authenticator) =>
         app.MapGet(AuthGate.MetadataPath, context =>
         {
             var origin = $"{context.Request.Scheme}://{context.Request.Host}";
@@ -24,6 +24,10 @@ internal static class ProtectedResourceEndpoint
                 w.WriteStringValue("header");
                 w.WriteEndArray();
                 w.WriteStartArray("authorization_servers"u8);
+                if (authenticator.Issuer is { } issuer)
+                {
+                    w.WriteStringValue(issuer); // the JWT issuer clients get tokens from
+                }
                 w.WriteEndArray();
                 w.WriteEndObject();
             });

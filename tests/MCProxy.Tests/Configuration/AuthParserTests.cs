@@ -34,7 +34,8 @@ public class AuthParserTests
     [InlineData("""{"tokens":[{"name":"x","token":"${CI_TOKEN}","allow":["*"]},{"name":"x","token":"other-token-0123456789","allow":["*"]}]}""", "used by 2 tokens")]
     [InlineData("""{"tokens":[{"name":"x","tokenSha256":"abc","allow":["*"]}]}""", "64 hex digits")]
     [InlineData("""{"tokens":[{"name":"x","token":"${CI_TOKEN}","allow":[""]}]}""", "non-empty globs")]
-    [InlineData("""{"tokens":[],"jwt":{}}""", "JWT validation is not available")]
+    [InlineData("""{"tokens":[],"jwt":{}}""", "missing \"issuer\"")]
+    [InlineData("""{"jwt":{"issuer":"https://id","audience":"a","jwksUrl":"http://id.example/certs"}}""", "allowed only on loopback")]
     [InlineData("""{"tokens":[{"name":"x","token":"${CI_TOKEN}","allow":["*"]}],"rateLimit":{"perIdentityPerMinute":0}}""", "perIdentityPerMinute")]
     public void Load_InvalidSection_RejectsTheFile_NamingTheProblemButNoSecret(string auth, string expected)
     {
