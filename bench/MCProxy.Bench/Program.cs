@@ -143,22 +143,26 @@ if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
 if (Run("auth"))
 {
     Console.WriteLine();
-    Console.WriteLine($"## authentication: POST /sse to the C# child, no auth section against a bearer token, medians of {rounds} alternating rounds");
+    Console.WriteLine($"## authentication: POST /sse to the C# child, no auth section against a bearer token and a JWT (RS256, local JWKS), medians of {rounds} alternating rounds");
     const string token = "bench-token-0123456789abcdef";
     var authConfig = Config(Entry("t")).TrimEnd('}') + $",\"auth\":{{\"tokens\":[{{\"name\":\"bench\",\"token\":\"{token}\",\"allow\":[\"*\"],\"deny\":[\"t__crash\"]}}]}}}}";
+    using var idp = new LocalJwks();
+    var jwtConfig = Config(Entry("t")).TrimEnd('}') + $",\"auth\":{{\"jwt\":{{\"issuer\":\"{LocalJwks.Issuer}\",\"audience\":\"mcproxy\",\"jwksUrl\":\"{idp.Url}\",\"nameClaim\":\"preferred_username\"}},\"roles\":{{\"all\":{{\"allow\":[\"*\"],\"deny\":[\"t__crash\"]}}}}}}}}";
     await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
     await using var open = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
     await using var guarded = await GatewayProcess.StartAsync(http, authConfig, workDir);
+    await using var jwtGuarded = await GatewayProcess.StartAsync(http, jwtConfig, workDir);
+    var jwt = idp.Token("bench");
     var result = await AlternatingRounds.RunAsync(
     [
         new DoorTarget("no auth", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, open.BaseUrl)), "t__echo"),
         new DoorTarget("token + policy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, guarded.BaseUrl, token)), "t__echo"),
+        new DoorTarget("JWT + policy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, jwtGuarded.BaseUrl, jwt)), "t__echo"),
     ], stdio, rounds, roundCalls, warmup, roundC4);
     var openRow = result.Doors[0];
-    var tokenRow = result.Doors[1];
     Console.WriteLine($"{"gateway",-16} {"+p50 ms",8} {"c=4 calls/s",12}");
     foreach (var d in result.Doors) Console.WriteLine($"{d.Target.Gateway,-16} {d.AddedP50,8:F3} {d.C4Rate,12:F0}");
-    Console.WriteLine($"token authentication adds {tokenRow.P50 - openRow.P50:F3} ms p50");
+    Console.WriteLine($"token authentication adds {result.Doors[1].P50 - openRow.P50:F3} ms p50, JWT (keys cached) {result.Doors[2].P50 - openRow.P50:F3} ms");
 }
 
 // ---------------------------------------------------------------- the SDK front door (issue 10's spike)
