@@ -109,6 +109,42 @@ public sealed class JwtTests : IAsyncDisposable
         Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains(rotated, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task EveryDoor_RefusesEachKindOfBadJwt_AndAdmitsAValidOne()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(Config());
+        var bad = new (string Why, string Jwt)[]
+        {
+            ("expired", Token(_k1, "k1", "alice", ["admin"], expires: DateTime.UtcNow.AddMinutes(-5))),
+            ("wrong audience", Token(_k1, "k1", "alice", ["admin"], audience: "someone-else")),
+            ("wrong issuer", Token(_k1, "k1", "alice", ["admin"], issuer: "https://evil.test")),
+            ("unknown kid", Token(_k2, "k9", "alice", ["admin"])),
+        };
+        var valid = Token(_k1, "k1", "alice", ["admin"]);
+        const string initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+        var doors = new (HttpMethod Method, string Path, string? Body)[]
+        {
+            (HttpMethod.Post, "/mcp", initialize), (HttpMethod.Get, "/mcp", null), (HttpMethod.Delete, "/mcp", null),
+            (HttpMethod.Get, "/sse", null), (HttpMethod.Post, "/messages?sessionId=x", "{}"),
+            (HttpMethod.Post, "/sse", """{"jsonrpc":"2.0","id":1,"method":"ping"}"""),
+        };
+        foreach (var (method, path, body) in doors)
+        {
+            foreach (var (why, jwt) in bad.Append(("valid", valid)))
+            {
+                using var request = new HttpRequestMessage(method, path);
+                if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", jwt);
+                using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                var status = (int)response.StatusCode;
+                Assert.True(why == "valid" ? status != 401 : status == 401, $"{method} {path} with a {why} JWT: {status}");
+            }
+        }
+        var everything = string.Join("\n", gateway.Logs.Lines);
+        Assert.All(bad.Append(("valid", valid)), b => Assert.DoesNotContain(b.Item2, everything));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _idp.StopAsync();
