@@ -29,8 +29,14 @@ internal abstract class DownstreamSession
 
     public string? ProtocolVersion { get; set; }
 
-    /// <summary>The identity that created the session; no other identity may use it (it gets 404).</summary>
-    public string IdentityName { get; init; } = Security.Identity.Open.Name;
+    /// <summary>The identity that created the session, as of its latest request (a JWT's policy travels with it).</summary>
+    public Security.Identity Identity { get; set; } = Security.Identity.Open;
+
+    /// <summary>No other identity may use the session (it gets 404).</summary>
+    public string IdentityName => Identity.Name;
+
+    /// <summary>The tools, prompts and resources list results this session was last told about (its identity's view).</summary>
+    public byte[][]? SeenLists { get; set; }
 
     /// <summary>Client capabilities declared at initialize ("sampling", "elicitation", "roots").</summary>
     public IReadOnlySet<string> ClientCapabilities { get; set; } = new HashSet<string>();

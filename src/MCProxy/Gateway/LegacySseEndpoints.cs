@@ -25,7 +25,7 @@ internal static class LegacySseEndpoints
     {
         var session = new LegacySseSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes)
         {
-            IdentityName = Security.AuthGate.Of(context).Name,
+            Identity = Security.AuthGate.Of(context),
         };
         var reader = session.TryAttachStream(context.Abort)!;
         if (!gateway.Sessions.TryAdd(session))

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MCProxy.Gateway;
 
-/// <summary>Every live downstream session, by id; fans list_changed out to all of them.</summary>
+/// <summary>Every live downstream session, by id (list_changed reaches them through <see cref="ListChangeNotifier"/>).</summary>
 internal sealed partial class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, DownstreamSession> _sessions = new(StringComparer.Ordinal);
@@ -15,17 +15,10 @@ internal sealed partial class SessionRegistry
     private readonly int _maxSessions;
     private readonly ILogger<SessionRegistry> _logger;
 
-    public SessionRegistry(CatalogPublisher catalog, GatewayOptions options, ILogger<SessionRegistry> logger)
+    public SessionRegistry(GatewayOptions options, ILogger<SessionRegistry> logger)
     {
         _maxSessions = options.Limits.MaxSessions;
         _logger = logger;
-        catalog.ListsChanged += methods =>
-        {
-            foreach (var method in methods)
-            {
-                Broadcast(JsonRpcWriter.Notification(method, default));
-            }
-        };
     }
 
     public int Count => _sessions.Count;

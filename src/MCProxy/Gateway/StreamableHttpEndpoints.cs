@@ -47,7 +47,7 @@ internal static class StreamableHttpEndpoints
             }
             session = new StreamableSession(SessionRegistry.NewId(), gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes)
             {
-                IdentityName = Security.AuthGate.Of(context).Name,
+                Identity = Security.AuthGate.Of(context),
             };
             if (!gateway.Sessions.TryAdd(session))
             {
@@ -234,6 +234,7 @@ internal static class StreamableHttpEndpoints
             return null;
         }
         session.LastActivity = gateway.Time.GetUtcNow();
+        session.Identity = Security.AuthGate.Of(context); // same name; a refreshed JWT may carry new roles
         return session;
     }
 

@@ -36,6 +36,10 @@ internal static class EndpointRouteBuilderExtensions
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();
+        // list_changed per session view: after a catalogue change, and after an auth edit changed who sees what.
+        var notifier = services.GetRequiredService<ListChangeNotifier>();
+        services.GetRequiredService<Aggregation.CatalogPublisher>().ListsChanged += _ => notifier.Changed();
+        authenticator.Changed += notifier.Changed;
         services.GetRequiredService<Reconciliation.ReconcileLoop>().Applied += config =>
         {
             authenticator.Update(config.Auth);

@@ -35,6 +35,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<CatalogPublisher>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<ListChangeNotifier>();
         services.AddSingleton<ProgressRouter>();
         services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<ServerRequestRelay>();

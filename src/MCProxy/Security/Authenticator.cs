@@ -65,6 +65,28 @@ internal sealed class Authenticator : IDisposable
 
     public void Dispose() => _state.Jwt?.Dispose();
 
+    /// <summary>The identity of that name under the current section (<see cref="Identity.Open"/> when auth is off); null
+    /// when it is gone. A JWT identity is known only by its token, so its name is kept with the policy it last had.</summary>
+    public Identity? Lookup(string name)
+    {
+        var state = _state;
+        if (state.Identities.Length == 0 && state.Jwt is null)
+        {
+            return Identity.Open;
+        }
+        foreach (var (_, identity) in state.Identities)
+        {
+            if (identity.Name == name)
+            {
+                return identity;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Every configured token identity (none when auth is off or JWT-only).</summary>
+    public IEnumerable<Identity> Identities => _state.Identities.Select(i => i.Identity);
+
     /// <summary>The identity a header names; <see cref="Identity.Open"/> when auth is off; null when refused.</summary>
     public Identity? Authenticate(string? authorization)
     {

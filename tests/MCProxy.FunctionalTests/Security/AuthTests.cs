@@ -16,7 +16,8 @@ public sealed class AuthTests
     private const string BotToken = "bot-token-0123456789abcdef00";
     private const string ReaderToken = "reader-token-0123456789abcdef";
 
-    private static string Config(string botAllow = "\"a__*\"", string? rateLimit = null, string botToken = "${BOT_TOKEN}")
+    private static string Config(string botAllow = "\"a__*\"", string? rateLimit = null, string botToken = "${BOT_TOKEN}",
+        string readerAllow = "\"*__echo\", \"*__pid\"")
     {
         var servers = new JsonArray(TestServers.Entry("a", "--counting"), TestServers.Entry("b", "--counting"));
         var readerHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ReaderToken)));
@@ -25,7 +26,7 @@ public sealed class AuthTests
                "{\"name\": \"admin\", \"token\": \"" + AdminToken + "\", \"roles\": [\"admin\"]}," +
                "{\"name\": \"bot\", \"token\": \"" + botToken + "\", \"allow\": [" + botAllow + "], \"deny\": [\"a__crash\"]}," +
                "{\"name\": \"reader\", \"tokenSha256\": \"" + readerHash + "\", \"roles\": [\"reader\"]}]," +
-               "\"roles\": {\"admin\": {\"allow\": [\"*\"]}, \"reader\": {\"allow\": [\"*__echo\", \"*__pid\"], \"deny\": [\"b__*\"]}}" +
+               "\"roles\": {\"admin\": {\"allow\": [\"*\"]}, \"reader\": {\"allow\": [" + readerAllow + "], \"deny\": [\"b__*\"]}}" +
                rate + "}}";
     }
 
@@ -238,6 +239,54 @@ public sealed class AuthTests
         var echoed = await reader.CallToolAsync("a__echo", new Dictionary<string, object?> { ["message"] = "sdk" });
         Assert.Equal("sdk", ((ModelContextProtocol.Protocol.TextContentBlock)echoed.Content[0]).Text);
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(null));
+    }
+
+    [Fact]
+    public async Task ListChanged_GoesOnlyToTheSessionsWhoseViewChanged()
+    {
+        await using var gateway = await StartAsync(Config());
+        async Task<(ModelContextProtocol.Client.McpClient Client, Func<int> Count, Func<int, Task> WaitAsync)> ConnectAsync(string token)
+        {
+            var count = 0;
+            var signal = new SemaphoreSlim(0);
+            var client = await ModelContextProtocol.Client.McpClient.CreateAsync(new ModelContextProtocol.Client.HttpClientTransport(
+                new ModelContextProtocol.Client.HttpClientTransportOptions
+                {
+                    Endpoint = new Uri(gateway.BaseUrl + "/sse"), TransportMode = ModelContextProtocol.Client.HttpTransportMode.Sse,
+                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+                }), new ModelContextProtocol.Client.McpClientOptions { ProtocolVersion = "2024-11-05" });
+            client.RegisterNotificationHandler("notifications/tools/list_changed", (_, _) =>
+            {
+                Interlocked.Increment(ref count);
+                signal.Release();
+                return ValueTask.CompletedTask;
+            });
+            return (client, () => Volatile.Read(ref count), async n =>
+            {
+                while (Volatile.Read(ref count) < n) Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(10)), "no list_changed");
+            });
+        }
+        var bot = await ConnectAsync(BotToken);
+        var reader = await ConnectAsync(ReaderToken);
+        try
+        {
+            // 1: only the bot's view changes.
+            Assert.True((await gateway.WriteConfigAsync(Config(botAllow: "\"a__*\", \"b__echo\""))).Applied);
+            await bot.WaitAsync(1);
+            // 2: only the reader's view changes; had 1 reached the reader, this would be its second.
+            Assert.True((await gateway.WriteConfigAsync(Config(botAllow: "\"a__*\", \"b__echo\"", readerAllow: "\"*__echo\", \"*__pid\", \"*__big\""))).Applied);
+            await reader.WaitAsync(1);
+            // 3: only the bot's again; had 2 reached the bot, this would be its third.
+            Assert.True((await gateway.WriteConfigAsync(Config(botAllow: "\"a__*\"", readerAllow: "\"*__echo\", \"*__pid\", \"*__big\""))).Applied);
+            await bot.WaitAsync(2);
+            Assert.Equal(2, bot.Count());
+            Assert.Equal(1, reader.Count());
+        }
+        finally
+        {
+            await bot.Client.DisposeAsync();
+            await reader.Client.DisposeAsync();
+        }
     }
 
     [Fact]

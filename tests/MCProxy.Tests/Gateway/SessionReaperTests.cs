@@ -18,7 +18,7 @@ public class SessionReaperTests
         var separator = new GatewaySeparator("__");
         var catalog = new CatalogPublisher(servers, new BuiltInTools(servers, separator), separator, NullLogger<CatalogPublisher>.Instance);
         var options = new GatewayOptions { SessionIdleTimeout = TimeSpan.FromMinutes(30) };
-        var sessions = new SessionRegistry(catalog, options, NullLogger<SessionRegistry>.Instance);
+        var sessions = new SessionRegistry(options, NullLogger<SessionRegistry>.Instance);
         var reaper = new SessionReaper(sessions, options, time);
 
         var idle = new StreamableSession("idle", time.GetUtcNow());
