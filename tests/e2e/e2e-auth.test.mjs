@@ -2,7 +2,7 @@
 // official TypeScript SDK client sending the header on both transports, and by plain fetch as curl would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startGateway, stopGateway } from './gateway.mjs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,15 +12,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const gatewayBin = process.env.MCPROXY_BIN;
-const gatewayDll = process.env.MCPROXY_DLL ?? path.join(repo, 'src/MCProxy/bin/Release/net10.0/MCProxy.dll');
 const dir = mkdtempSync(path.join(tmpdir(), 'mcproxy-e2e-auth-'));
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const MEMORY_ONLY = 'e2e-memory-token-0123456789abcd';
 let gateway;
 let baseUrl;
-let output = '';
 
 before(async () => {
   const bin = (name) => path.join(here, 'node_modules', '.bin', name);
@@ -37,32 +33,14 @@ before(async () => {
     },
   }));
   writeFileSync(path.join(dir, '.env'), `ADMIN_TOKEN=${ADMIN}\n`);
-  const args = ['--log', '--config', path.join(dir, 'mcp-servers.json'), '--port', '0'];
-  gateway = spawn(gatewayBin ?? 'dotnet', gatewayBin ? args : [gatewayDll, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  baseUrl = await new Promise((resolve, reject) => {
-    gateway.stdout.on('data', (chunk) => {
-      output += chunk;
-      const m = /Now listening on: (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]);
-    });
-    gateway.stderr.on('data', (chunk) => { output += chunk; });
-    gateway.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
-  });
-  const deadline = Date.now() + 120_000;
-  while (!(await (await fetch(`${baseUrl}/health`)).json()).ready) {
-    if (Date.now() > deadline) throw new Error(`not ready in time:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  gateway = await startGateway(path.join(dir, 'mcp-servers.json'));
+  baseUrl = gateway.baseUrl;
 });
 
 after(async () => {
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway.on('exit', r));
-    gateway.kill('SIGTERM');
-    await exited;
-  }
+  await stopGateway(gateway?.process);
   // No token ever reaches the gateway's output (its log).
-  for (const token of [ADMIN, MEMORY_ONLY]) assert.ok(!output.includes(token), 'a token reached the log');
+  for (const token of [ADMIN, MEMORY_ONLY]) assert.ok(!gateway.output().includes(token), 'a token reached the log');
   rmSync(dir, { recursive: true, force: true });
 });
 

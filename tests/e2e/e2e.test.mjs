@@ -3,7 +3,7 @@
 // and legacy SSE, and by plain fetch as curl would. Run from this folder: `npm test` (after `npm ci`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startGateway, stopGateway, repo } from './gateway.mjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,53 +14,22 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-// MCPROXY_BIN: the native (NativeAOT) executable, as CI runs it; otherwise the Release build under the dotnet host.
-const gatewayBin = process.env.MCPROXY_BIN;
-const gatewayDll = process.env.MCPROXY_DLL ?? path.join(repo, 'src/MCProxy/bin/Release/net10.0/MCProxy.dll');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mcproxy-e2e-'));
 let gateway;
 let baseUrl;
-let output = '';
 
 before(async () => {
   // cwd = this folder, so the example config's `npx -y <pkg>` finds the packages npm ci installed here.
-  const args = ['--log', '--config', path.join(repo, 'mcp-servers.example.json'), '--port', '0'];
-  gateway = spawn(gatewayBin ?? 'dotnet', gatewayBin ? args : [gatewayDll, ...args], {
-    cwd: here,
-    env: { ...process.env, MCPROXY_DATA_DIR: dataDir, MEMORY_FILE_PATH: path.join(dataDir, 'memory.jsonl') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const listening = new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const m = /Now listening on: (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]);
-    };
-    gateway.stdout.on('data', onData);
-    gateway.stderr.on('data', (chunk) => { output += chunk; });
-    gateway.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
-  });
-  baseUrl = await listening;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const health = await (await fetch(`${baseUrl}/health`)).json();
-    if (health.ready) {
-      assert.deepEqual(health.servers.map((s) => [s.name, s.state]),
-        [['everything', 'ready'], ['memory', 'ready'], ['filesystem', 'ready']], JSON.stringify(health));
-      break;
-    }
-    if (Date.now() > deadline) throw new Error(`not ready in time:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const started = await startGateway(path.join(repo, 'mcp-servers.example.json'),
+    { env: { MCPROXY_DATA_DIR: dataDir, MEMORY_FILE_PATH: path.join(dataDir, 'memory.jsonl') } });
+  gateway = started.process;
+  baseUrl = started.baseUrl;
+  assert.deepEqual(started.health.servers.map((s) => [s.name, s.state]),
+    [['everything', 'ready'], ['memory', 'ready'], ['filesystem', 'ready']], JSON.stringify(started.health));
 });
 
 after(async () => {
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway.on('exit', r));
-    gateway.kill('SIGTERM');
-    await exited;
-  }
+  await stopGateway(gateway);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
