@@ -21,14 +21,17 @@ internal sealed record GatewayContext(
 
     /// <summary>
     /// Counts the batch's server-bound requests against the identity's rate limit; false after answering 429 with
-    /// Retry-After and a JSON-RPC error.
+    /// Retry-After and a JSON-RPC error. With <paramref name="stream"/> (legacy SSE, whose answers travel on the
+    /// session's stream) the error goes there too.
     /// </summary>
-    public async Task<bool> AdmitAsync(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity)
+    public async Task<bool> AdmitAsync(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity,
+        DownstreamSession? stream = null)
     {
         if (RateLimiter.TryAcquire(identity, batch.ServerBoundRequests, out var retryAfter))
         {
             return true;
         }
+        stream?.TrySend(RateLimited(batch, identity));
         AuditRateLimited(context, batch, identity);
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await HttpIo.WriteJsonAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status429TooManyRequests, RateLimited(batch, identity)).ConfigureAwait(false);
@@ -36,7 +39,7 @@ internal sealed record GatewayContext(
     }
 
     /// <summary>One audit record per request the rate limit turned away.</summary>
-    public void AuditRateLimited(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity)
+    private void AuditRateLimited(Microsoft.AspNetCore.Http.HttpContext context, MessageBatch batch, Security.Identity identity)
     {
         foreach (var message in batch.Messages.Where(m => m.Kind == Protocol.JsonRpcKind.Request))
         {

@@ -75,13 +75,9 @@ internal static class LegacySseEndpoints
             return;
         }
         session.LastActivity = gateway.Time.GetUtcNow();
-        if (!gateway.RateLimiter.TryAcquire(identity, batch.ServerBoundRequests, out _))
+        // Refused: the answer travels where this door's answers do (the stream); the POST says it too.
+        if (!await gateway.AdmitAsync(context, batch, identity, stream: session).ConfigureAwait(false))
         {
-            // The answer travels where this door's answers do (the stream); the POST says it too.
-            session.TrySend(GatewayContext.RateLimited(batch, identity));
-            gateway.AuditRateLimited(context, batch, identity);
-            context.Response.Headers.RetryAfter = "60";
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status429TooManyRequests, GatewayContext.RateLimited(batch, identity)).ConfigureAwait(false);
             return;
         }
         HttpIo.Accepted(context);

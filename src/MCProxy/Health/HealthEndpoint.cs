@@ -28,15 +28,17 @@ internal static class HealthEndpoint
             var loopback = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
             // With auth on, a caller with a valid token sees details too; one without, only status and readiness.
             var authenticated = authenticator.IsEnabled &&
-                await authenticator.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null) is not null;
+                await authenticator.AuthenticateAsync(Security.AuthGate.AuthorizationOf(context.Request)) is not null;
             var details = loopback || authenticated;
+            var entries = servers.Entries;
+            var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
+            var status = !readiness.IsReady ? "starting" : degraded ? "degraded" : "ok";
             if (authenticator.IsEnabled && !details)
             {
                 var brief = JsonRpcWriter.Build(w =>
                 {
                     w.WriteStartObject();
-                    w.WriteString("status"u8, !readiness.IsReady ? "starting"
-                        : servers.Entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid ? "degraded" : "ok");
+                    w.WriteString("status"u8, status);
                     w.WriteBoolean("ready"u8, readiness.IsReady);
                     w.WriteEndObject();
                 });
@@ -44,12 +46,10 @@ internal static class HealthEndpoint
                 await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, brief);
                 return;
             }
-            var entries = servers.Entries;
-            var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
             var body = JsonRpcWriter.Build(w =>
             {
                 w.WriteStartObject();
-                w.WriteString("status"u8, !readiness.IsReady ? "starting" : degraded ? "degraded" : "ok");
+                w.WriteString("status"u8, status);
                 w.WriteBoolean("ready"u8, readiness.IsReady);
                 w.WriteString("version"u8, McpProtocol.Version);
                 w.WriteNumber("uptimeSeconds"u8, Math.Round((time.GetUtcNow() - started).TotalSeconds, 1));

@@ -14,12 +14,15 @@ internal sealed partial class AuthGate(Authenticator authenticator, AuditLog aud
     private const string ItemKey = "mcproxy.identity";
     public const string MetadataPath = "/.well-known/oauth-protected-resource";
 
+    /// <summary>The request's Authorization header, or null when it has none.</summary>
+    public static string? AuthorizationOf(HttpRequest request) => request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null;
+
     /// <summary>The identity the gate admitted for this request.</summary>
     public static Identity Of(HttpContext context) => context.Items[ItemKey] as Identity ?? Identity.Open;
 
     public RequestDelegate Wrap(RequestDelegate next) => async context =>
     {
-        if (await authenticator.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null).ConfigureAwait(false) is { } identity)
+        if (await authenticator.AuthenticateAsync(AuthorizationOf(context.Request)).ConfigureAwait(false) is { } identity)
         {
             context.Items[ItemKey] = identity;
             await next(context).ConfigureAwait(false);
