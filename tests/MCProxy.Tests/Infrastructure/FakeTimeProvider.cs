@@ -12,6 +12,11 @@ internal sealed class FakeTimeProvider() : Microsoft.Extensions.Time.Testing.Fak
     /// <summary>How many timers are armed (due and not yet fired, changed to infinite or disposed).</summary>
     public int ArmedTimers => Volatile.Read(ref _armed);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CountedTimer, DateTimeOffset> _due = new();
+
+    /// <summary>Whether an armed timer falls due exactly <paramref name="dueIn"/> from now (tells one wait from another).</summary>
+    public bool HasTimerDueIn(TimeSpan dueIn) => _due.Values.Contains(GetUtcNow() + dueIn);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var counted = new CountedTimer(this);
@@ -33,6 +38,10 @@ internal sealed class FakeTimeProvider() : Microsoft.Extensions.Time.Testing.Fak
             lock (_gate)
             {
                 SetArmed(dueTime != Timeout.InfiniteTimeSpan);
+                if (dueTime != Timeout.InfiniteTimeSpan)
+                {
+                    owner._due[this] = owner.GetUtcNow() + dueTime;
+                }
                 _periodic = period != Timeout.InfiniteTimeSpan && period > TimeSpan.Zero;
                 return Inner.Change(dueTime, period);
             }
@@ -67,6 +76,10 @@ internal sealed class FakeTimeProvider() : Microsoft.Extensions.Time.Testing.Fak
 
         private void SetArmed(bool armed)
         {
+            if (!armed)
+            {
+                owner._due.TryRemove(this, out _);
+            }
             if (armed != _armed)
             {
                 _armed = armed;

@@ -16,12 +16,12 @@ public class ServerSupervisorBackoffTests
         supervisor.Start();
         foreach (var (delay, restartsAfter) in new[] { (1, 1), (2, 2), (4, 3) })
         {
-            // Pid null: the child is gone and torn down (the ladder and the stderr grace also run on this clock, with
-            // the pid still set), so the one armed timer is the backoff's.
-            await WaitFor(() => supervisor.Status is { State: ServerState.Restarting, ExitCode: 1, Pid: null } && time.ArmedTimers > 0, supervisor);
+            // The ladder and the stderr grace also run on this clock: wait for the timer due exactly one backoff from now.
+            await WaitFor(() => supervisor.Status is { State: ServerState.Restarting, ExitCode: 1, Pid: null } &&
+                                time.HasTimerDueIn(TimeSpan.FromSeconds(delay)), supervisor);
             var before = supervisor.Status.Restarts;
             time.Advance(TimeSpan.FromSeconds(delay) - TimeSpan.FromMilliseconds(1));
-            Assert.Equal(1, time.ArmedTimers); // the backoff timer has not fired: not a millisecond early
+            Assert.True(time.HasTimerDueIn(TimeSpan.FromMilliseconds(1))); // the backoff timer has not fired: not a millisecond early
             Assert.Equal(before, supervisor.Status.Restarts);
             time.Advance(TimeSpan.FromMilliseconds(1));
             await WaitFor(() => supervisor.Status.Restarts == restartsAfter, supervisor);
