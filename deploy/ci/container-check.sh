@@ -6,6 +6,7 @@
 # mcproxy.container under a real systemd. Fails loudly when any step cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/ci/evidence.sh
 repo=$(pwd)
 shared=${SHARED_DIR:-$repo/../shared}/containers
 [ -d "$shared" ] || { echo "container-check: $shared not found" >&2; exit 1; }
@@ -44,6 +45,7 @@ echo "$out" | grep -q "MCPROXY_TOKEN" && echo "refused without MCPROXY_TOKEN, na
 step "run with a mounted config directory"
 cfg=$(mktemp -d)
 token=$(openssl rand -hex 24)
+evidence_secret "$token"
 auth='"auth":{"tokens":[{"name":"operator","token":"${MCPROXY_TOKEN}","allow":["*"]}]}'
 cat > "$cfg/mcp-servers.json" <<JSON
 {"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}}],$auth}
@@ -89,6 +91,7 @@ done
 echo "new server's tools listed $(ms "$s") ms after the save"
 s=$(date +%s%N); podman stop -t 10 mcproxy-ci >/dev/null; echo "podman stop in $(ms "$s") ms"
 podman logs mcproxy-ci 2>&1 | grep -E "reload:|all servers stopped" 
+podman logs mcproxy-ci 2>&1 | keep_evidence container.log
 podman rm -f mcproxy-ci >/dev/null
 
 step "quadlet: generator dry run and systemd-analyze verify"
@@ -112,6 +115,7 @@ ok=0
 for _ in $(seq 1 300); do curl -fs http://127.0.0.1:12010/health | grep -q '"ready":true' && { ok=1; break; }; sleep 0.1; done
 [ "$ok" = 1 ] || { podman logs mcproxy | tail -20; exit 1; }
 echo "compose service ready; memory limit: $(podman inspect -f '{{.HostConfig.Memory}}' mcproxy)"
+podman logs mcproxy 2>&1 | keep_evidence compose.log
 (cd "$compose" && podman-compose -f podman-compose.yml down)
 podman network ls -q | grep -v '^podman$' | xargs -r podman network rm >/dev/null || true
 

@@ -5,6 +5,7 @@
 # node_modules (for the real server-memory child).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/ci/evidence.sh
 command -v rsyslogd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null; }
 dir=$(mktemp -d)
 cleanup() { [ -f "$dir/rsyslog.pid" ] && kill "$(cat "$dir/rsyslog.pid")" 2>/dev/null || true; [ -n "${gw:-}" ] && kill "$gw" 2>/dev/null || true; }
@@ -49,6 +50,7 @@ grep -q '^mcproxy|info|-|-| \?\[memory\] stderr: Knowledge Graph' "$dir/out.log"
 # Audit records: MSGID audit, who/what/outcome as structured data, and never the token.
 : > "$dir/out.log"
 token=syslog-audit-token-0123456789
+evidence_secret "$token" wrong-token-0123456789
 cat > "$dir/mcp-servers.json" <<JSON
 {"servers":[{"name":"memory","command":"$memory","env":{"MEMORY_FILE_PATH":"$dir/memory.jsonl"}}],
  "auth":{"tokens":[{"name":"ci","token":"$token","allow":["*"]}]}}
@@ -62,6 +64,7 @@ curl -s -o /dev/null -X POST "http://127.0.0.1:$port/sse" -H 'Authorization: Bea
 for _ in $(seq 1 50); do grep -q 'outcome="unauthenticated"' "$dir/out.log" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$gw"; wait "$gw"; gw=
 echo "--- audit records over the unix socket:"; grep '|audit|' "$dir/out.log"
+keep_evidence syslog-audit.log < "$dir/out.log"
 grep -q '^mcproxy|info|audit|\[mcproxy@32473 server="memory" identity="ci" tool="memory__read_graph" outcome="ok"\]|audit ci memory memory__read_graph ok {"time"' "$dir/out.log"
 grep -q '^mcproxy|info|audit|\[mcproxy@32473 server="-" identity="-" tool="-" outcome="unauthenticated"\]' "$dir/out.log"
 ! grep -q "$token" "$dir/out.log"

@@ -3,7 +3,7 @@
 // and legacy SSE, and by plain fetch as curl would. Run from this folder: `npm test` (after `npm ci`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, stopGateway, repo } from './gateway.mjs';
+import { startGateway, stopGateway, keepEvidence, repo } from './gateway.mjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,12 +17,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mcproxy-e2e-'));
 let gateway;
 let baseUrl;
+let output;
 
 before(async () => {
   // cwd = this folder, so the example config's `npx -y <pkg>` finds the packages npm ci installed here.
   const started = await startGateway(path.join(repo, 'mcp-servers.example.json'),
     { env: { MCPROXY_DATA_DIR: dataDir, MEMORY_FILE_PATH: path.join(dataDir, 'memory.jsonl') } });
   gateway = started.process;
+  output = started.output;
   baseUrl = started.baseUrl;
   assert.deepEqual(started.health.servers.map((s) => [s.name, s.state]),
     [['everything', 'ready'], ['memory', 'ready'], ['filesystem', 'ready']], JSON.stringify(started.health));
@@ -30,6 +32,7 @@ before(async () => {
 
 after(async () => {
   await stopGateway(gateway);
+  if (output) keepEvidence('relay', output());
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,7 @@
 // Starts the gateway for an e2e suite: the native executable in MCPROXY_BIN (as CI runs it), otherwise the Release
 // build under the dotnet host; waits for "Now listening on" and for /health to say ready.
 import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,4 +41,24 @@ export async function stopGateway(child) {
   const exited = new Promise((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGTERM');
   return exited;
+}
+
+// The secrets sweep after CI (deploy/ci/secrets-sweep.sh): with MCPROXY_EVIDENCE_DIR set, a suite lists every
+// credential it uses and keeps every log and audit file there; without it these do nothing.
+const evidence = process.env.MCPROXY_EVIDENCE_DIR;
+
+/** Lists credentials (tokens, JWTs) this suite used. */
+export function evidenceSecrets(...values) {
+  if (!evidence) return;
+  mkdirSync(evidence, { recursive: true });
+  for (const v of values) if (v && v.length >= 8) appendFileSync(path.join(evidence, `secrets-e2e-${process.pid}.txt`), `${v}\n`);
+}
+
+/** Keeps a gateway's whole output and any audit files for the sweep. */
+export function keepEvidence(name, output, files = []) {
+  if (!evidence) return;
+  const target = path.join(evidence, 'files', `e2e-${name}-${process.pid}`);
+  mkdirSync(target, { recursive: true });
+  writeFileSync(path.join(target, 'gateway.log'), output);
+  for (const f of files) if (existsSync(f)) copyFileSync(f, path.join(target, path.basename(f)));
 }

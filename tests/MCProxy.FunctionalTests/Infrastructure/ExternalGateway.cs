@@ -43,6 +43,7 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
     public static async Task<ExternalGateway> StartAsync(string configJson, IReadOnlyDictionary<string, string>? environment = null,
         params string[] extraArgs)
     {
+        Evidence.SecretsOf(configJson, null);
         var dir = Directory.CreateTempSubdirectory("mcproxy-external-").FullName;
         var config = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(config, configJson);
@@ -147,6 +148,17 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
             }
         }
         _process.Dispose();
+        if (Evidence.OpenLog("external") is { } log)
+        {
+            await using (log)
+            {
+                foreach (var line in _output)
+                {
+                    await log.WriteLineAsync(line);
+                }
+            }
+        }
+        Evidence.Keep(_dir, "*audit*");
         try
         {
             Directory.Delete(_dir, recursive: true);

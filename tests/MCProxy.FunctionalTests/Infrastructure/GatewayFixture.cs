@@ -7,6 +7,7 @@ using MCProxy.Hosting;
 using MCProxy.Reconciliation;
 using MCProxy.Supervision;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
@@ -56,6 +57,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null, Action<IServiceCollection>? configure = null,
         Func<GatewayOptions, GatewayOptions>? options = null)
     {
+        Evidence.SecretsOf(configJson, dotEnv);
         var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
         var configPath = Path.Combine(dir, "mcp-servers.json");
         await File.WriteAllTextAsync(configPath, configJson);
@@ -77,6 +79,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         {
             services.AddSingleton(supervisor ?? FastRestarts);
             services.AddSingleton<ILoggerProvider>(logs);
+            services.AddSingleton<IStartupFilter, Evidence.CredentialRecorder>();
             configure?.Invoke(services);
         });
         await app.StartAsync();
@@ -206,6 +209,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Evidence.Keep(_dir, "*audit*");
         try
         {
             Directory.Delete(_dir, recursive: true);

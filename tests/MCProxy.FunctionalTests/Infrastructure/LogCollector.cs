@@ -8,6 +8,9 @@ internal sealed class LogCollector : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
 
+    // Kept for the suite-wide secrets sweep (only when MCPROXY_EVIDENCE_DIR is set).
+    private readonly TextWriter? _evidence = Evidence.OpenLog("functional");
+
     public IReadOnlyList<string> Lines => _lines.ToArray();
 
     /// <summary>Raised with every line as it is written.</summary>
@@ -43,9 +46,7 @@ internal sealed class LogCollector : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _evidence?.Dispose();
 
     private sealed class Logger(LogCollector owner, string category) : ILogger
     {
@@ -57,6 +58,7 @@ internal sealed class LogCollector : ILoggerProvider
         {
             var line = $"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}";
             owner._lines.Enqueue(line);
+            owner._evidence?.WriteLine(line);
             owner.Logged?.Invoke(line);
         }
     }

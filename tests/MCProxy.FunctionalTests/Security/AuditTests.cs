@@ -70,6 +70,7 @@ public sealed class AuditTests
         Assert.Contains(records, r => (string)r["outcome"]! == "unauthenticated");
         Assert.Contains(records, r => (string)r["outcome"]! == "denied" && (string)r["tool"]! == "a__crash");
 
+        Evidence.Keep(Path.GetDirectoryName(file)!, "*");
         var everything = string.Join("\n", lines) + string.Join("\n", gateway.Logs.Lines);
         Assert.DoesNotContain(Token, everything);
         Assert.DoesNotContain(Limited, everything);
