@@ -57,9 +57,8 @@ internal sealed record GatewayContext(
         {
             return Protocol.JsonRpcWriter.Error(batch.Messages[0].Id.Span, RateLimitedCode, message);
         }
-        var errors = batch.Messages.Where(m => m.Kind == Protocol.JsonRpcKind.Request)
-            .Select(m => Protocol.JsonRpcWriter.Error(m.Id.Span, RateLimitedCode, message));
-        return System.Text.Encoding.UTF8.GetBytes("[" + string.Join(",", errors.Select(e => System.Text.Encoding.UTF8.GetString(e))) + "]");
+        return MessageBatch.JoinAnswers(batch.Messages.Where(m => m.Kind == Protocol.JsonRpcKind.Request)
+            .Select(m => Protocol.JsonRpcWriter.Error(m.Id.Span, RateLimitedCode, message)).ToArray());
     }
 
     public const int RateLimitedCode = -32029;

@@ -102,13 +102,15 @@ internal sealed class MessageBatch
         }
         var tasks = Messages.Select(m => dispatcher.HandleAsync(m, session, identity, ct).AsTask()).ToArray();
         var answers = (await Task.WhenAll(tasks).ConfigureAwait(false)).OfType<byte[]>().ToArray();
-        if (answers.Length == 0)
-        {
-            return null;
-        }
+        return answers.Length == 0 ? null : JoinAnswers(answers);
+    }
+
+    /// <summary>A batch's answers as one JSON array, in the order given.</summary>
+    public static byte[] JoinAnswers(IReadOnlyList<byte[]> answers)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         buffer.Write("["u8);
-        for (var i = 0; i < answers.Length; i++)
+        for (var i = 0; i < answers.Count; i++)
         {
             if (i > 0)
             {

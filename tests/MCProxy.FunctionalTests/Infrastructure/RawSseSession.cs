@@ -10,22 +10,30 @@ internal sealed class RawSseSession : IAsyncDisposable
     private readonly HttpResponseMessage _response;
     private readonly Channel<JsonObject> _messages = Channel.CreateUnbounded<JsonObject>();
     private readonly Task _reader;
+    private readonly string? _token;
     private string _endpoint = "";
 
     /// <summary>The message URL the endpoint event named.</summary>
     public string Endpoint => _endpoint;
 
-    private RawSseSession(GatewayFixture gateway, HttpResponseMessage response)
+    private RawSseSession(GatewayFixture gateway, HttpResponseMessage response, string? token)
     {
         _gateway = gateway;
         _response = response;
+        _token = token;
         _reader = Task.Run(ReadAsync);
     }
 
-    public static async Task<RawSseSession> OpenAsync(GatewayFixture gateway)
+    /// <summary>Opens the stream, with <c>Authorization: Bearer <paramref name="token"/></c> on it and every POST when given.</summary>
+    public static async Task<RawSseSession> OpenAsync(GatewayFixture gateway, string? token = null)
     {
-        var response = await gateway.Http.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead);
-        var session = new RawSseSession(gateway, response);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/sse");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+        var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var session = new RawSseSession(gateway, response, token);
         for (var i = 0; i < 500 && session._endpoint.Length == 0; i++)
         {
             await Task.Delay(10);
@@ -67,8 +75,16 @@ internal sealed class RawSseSession : IAsyncDisposable
 
     public async Task SendAsync(string json)
     {
-        var (status, _, body) = await _gateway.PostAsync(_endpoint, json);
+        var (status, body) = await PostAsync(json);
         Assert.True(status == 202, $"POST {_endpoint}: {status} {body}");
+    }
+
+    /// <summary>POSTs to the session's message URL and returns the HTTP answer as it is.</summary>
+    public async Task<(int Status, string Body)> PostAsync(string json)
+    {
+        var headers = _token is null ? null : new Dictionary<string, string> { ["Authorization"] = "Bearer " + _token };
+        var (status, _, body) = await _gateway.PostAsync(_endpoint, json, headers: headers);
+        return (status, body);
     }
 
     /// <summary>Sends a request and returns its response; notifications seen meanwhile stay queued.</summary>

@@ -182,6 +182,8 @@ public sealed class AuthTests
         Assert.Contains("NOT_SET_ANYWHERE_TOKEN", health["config"]!["errors"]!.ToJsonString());
     }
 
+    private const int RateLimitedCode = -32029;
+
     [Fact]
     public async Task RateLimit_PerIdentity_Answers429WithRetryAfter_OthersUnaffected()
     {
@@ -196,9 +198,38 @@ public sealed class AuthTests
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal(7, (int)body!["id"]!);
         Assert.Contains("rate limit", (string)body["error"]!["message"]!);
+        // A batch gets one error per request, under each request's id.
+        var batch = new JsonArray(
+            new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 8, ["method"] = "tools/call", ["params"] = Call("a__echo") },
+            new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 9, ["method"] = "tools/call", ["params"] = Call("a__echo") }).ToJsonString();
+        var (batchStatus, _, batchBody) = await SendAsync(gateway, HttpMethod.Post, "/sse", BotToken, batch);
+        Assert.Equal(429, batchStatus);
+        Assert.Equal([8, 9], batchBody!.AsArray().Select(e => (int)e!["id"]!));
+        Assert.All(batchBody.AsArray(), e => Assert.Equal(RateLimitedCode, (int)e!["error"]!["code"]!));
         // Listing reaches no server and is not counted; another identity has its own budget.
         Assert.Equal(200, (await SendAsync(gateway, HttpMethod.Post, "/sse", BotToken, """{"jsonrpc":"2.0","id":1,"method":"tools/list"}""")).Status);
         Assert.Equal(200, (await SendAsync(gateway, HttpMethod.Post, "/sse", AdminToken, call)).Status);
+    }
+
+    [Fact]
+    public async Task RateLimit_OnLegacySse_AnswersOnTheStreamWithAJsonRpcError_AndThePostWith429()
+    {
+        await using var gateway = await StartAsync(Config(rateLimit: "2"));
+        await using var session = await RawSseSession.OpenAsync(gateway, BotToken);
+        for (var i = 0; i < 2; i++)
+        {
+            var ok = await session.RequestAsync("tools/call", Call("a__echo"), $"ok-{i}");
+            Assert.Null(ok["error"]);
+        }
+        var (status, _) = await session.PostAsync(
+            new JsonObject { ["jsonrpc"] = "2.0", ["id"] = "over", ["method"] = "tools/call", ["params"] = Call("a__echo") }.ToJsonString());
+        Assert.Equal(429, status);
+        // A legacy client reads its answers from the stream: the refusal is there, under the request's id.
+        var refused = await session.NextAsync(m => (string?)m["id"] == "over");
+        Assert.Equal(RateLimitedCode, (int)refused["error"]!["code"]!);
+        Assert.Contains("rate limit", (string)refused["error"]!["message"]!);
+        // The session itself is intact: a request that reaches no server still answers on the stream.
+        Assert.NotNull((await session.RequestAsync("tools/list", null, "list"))["result"]);
     }
 
     [Fact]
