@@ -104,6 +104,18 @@ internal static class ConfigLoader
             auth = AuthParser.Parse(authElement, environment, fileErrors);
         }
         var audit = root.TryGetProperty("audit", out var auditElement) ? AuditConfig.Parse(auditElement, fileErrors) : AuditConfig.Default;
+        var inheritEnv = true;
+        if (root.TryGetProperty("inheritEnv", out var inheritElement) && inheritElement.ValueKind != JsonValueKind.Null)
+        {
+            if (inheritElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                fileErrors.Add(new ConfigError(null, "$.inheritEnv", "\"inheritEnv\" must be true or false (the default for every stdio server)"));
+            }
+            else
+            {
+                inheritEnv = inheritElement.GetBoolean();
+            }
+        }
         if (fileErrors.Count > 0)
         {
             return ConfigLoadResult.Rejected(fileErrors);
@@ -112,7 +124,7 @@ internal static class ConfigLoader
         var definitions = new List<ServerDefinition>(entries.Count);
         foreach (var (name, path, element) in entries)
         {
-            definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers));
+            definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers, inheritEnv));
         }
         return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit), []);
     }

@@ -49,6 +49,31 @@ internal sealed class EnvironmentSource
         return process;
     }
 
+    /// <summary><c>${file:/run/secrets/x}</c>: the value is the file's text (Podman and Kubernetes secrets are files).</summary>
+    public const string FilePrefix = "file:";
+
+    private const int MaxSecretFileBytes = 64 * 1024;
+
     public string? Lookup(string name) =>
-        _process.TryGetValue(name, out var v) ? v : _dotEnv.TryGetValue(name, out var d) ? d : null;
+        name.StartsWith(FilePrefix, StringComparison.Ordinal) ? ReadSecretFile(name[FilePrefix.Length..])
+        : _process.TryGetValue(name, out var v) ? v : _dotEnv.TryGetValue(name, out var d) ? d : null;
+
+    /// <summary>The file's text with one trailing newline stripped; null when it cannot be read or is over 64 KiB.</summary>
+    public static string? ReadSecretFile(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > MaxSecretFileBytes)
+            {
+                return null;
+            }
+            var text = File.ReadAllText(path);
+            return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,7 +1,8 @@
 namespace MCProxy.Configuration;
 
 /// <summary>
-/// One stdio MCP server as the file describes it, after ${VAR} expansion and validation.
+/// One MCP server as the file describes it, after ${VAR} expansion and validation: a stdio child
+/// (<see cref="Command"/>) or a remote server (<see cref="Remote"/>).
 /// Value equality covers every field, so the reconcile diff restarts a server exactly when any field changed.
 /// </summary>
 internal sealed record ServerConfig
@@ -9,13 +10,25 @@ internal sealed record ServerConfig
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
     public required string Name { get; init; }
-    public required string Command { get; init; }
+    /// <summary>The program of a stdio server; empty for a remote one.</summary>
+    public string Command { get; init; } = "";
     public IReadOnlyList<string> Args { get; init; } = [];
     /// <summary>Extra environment for the child, on top of the gateway's own. Values may be secrets: never log them.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
     public string? Cwd { get; init; }
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
     public bool Enabled { get; init; } = true;
+
+    /// <summary>The remote server's URL, transport and credentials; null for a stdio child.</summary>
+    public RemoteServer? Remote { get; init; }
+
+    public bool IsRemote => Remote is not null;
+
+    /// <summary>
+    /// Whether a stdio child starts with the gateway's whole environment (true, the default) or only PATH, HOME,
+    /// LANG, TZ, TMPDIR and USER, plus its own <see cref="Env"/> (false: no other server's secrets).
+    /// </summary>
+    public bool InheritEnv { get; init; } = true;
 
     /// <summary>
     /// Which of the child's tools anyone may see. NOTE 1: not part of equality: an edit of it re-filters the
@@ -32,7 +45,9 @@ internal sealed record ServerConfig
         && Env.All(kv => other.Env.TryGetValue(kv.Key, out var v) && v == kv.Value)
         && Cwd == other.Cwd
         && Timeout == other.Timeout
-        && Enabled == other.Enabled;
+        && Enabled == other.Enabled
+        && Equals(Remote, other.Remote)
+        && InheritEnv == other.InheritEnv;
 
     public override int GetHashCode() => HashCode.Combine(Name, Command, Args.Count, Env.Count, Cwd, Timeout, Enabled);
 }

@@ -7,7 +7,7 @@ namespace MCProxy.Configuration;
 internal static partial class ServerParser
 {
     public static ServerDefinition Parse(string? name, string path, JsonElement element, EnvironmentSource environment,
-        string separator, bool keyedByName)
+        string separator, bool keyedByName, bool inheritEnvDefault = true)
     {
         var errors = new List<ConfigError>();
         var displayName = name ?? path;
@@ -15,7 +15,7 @@ internal static partial class ServerParser
 
         if (element.ValueKind != JsonValueKind.Object)
         {
-            Error("", "a server must be a JSON object with at least \"name\" and \"command\"");
+            Error("", "a server must be a JSON object with at least \"name\" and \"command\" (or \"url\")");
             return new ServerDefinition(displayName, null, errors);
         }
 
@@ -36,11 +36,7 @@ internal static partial class ServerParser
             Error(keyedByName ? "" : "name", $"the name '{name}' is reserved for the gateway's own tools: choose another");
         }
 
-        if (element.TryGetProperty("type", out var type) &&
-            !(type.ValueKind == JsonValueKind.String && type.GetString() is "stdio" or ""))
-        {
-            Error("type", "only stdio servers are supported: remove \"type\" or set it to \"stdio\"");
-        }
+        RemoteParser.TryReadType(element, Error, out var remoteTransport);
 
         var unset = new List<string>();
         string? Expand(string field, string value)
@@ -49,18 +45,46 @@ internal static partial class ServerParser
             var result = VariableExpander.Expand(value, environment.Lookup, unset);
             foreach (var variable in unset)
             {
-                Error(field, $"environment variable '{variable}' is not set: set it in the environment or .env, " +
-                             $"or give a default as ${{{variable}:-value}}");
+                Error(field, variable.StartsWith(EnvironmentSource.FilePrefix, StringComparison.Ordinal)
+                    ? $"secret file '{variable[EnvironmentSource.FilePrefix.Length..]}' cannot be read (missing, unreadable or over 64 KiB)"
+                    : $"environment variable '{variable}' is not set: set it in the environment or .env, " +
+                      $"or give a default as ${{{variable}:-value}}");
             }
             return result;
         }
 
-        string? command = null;
-        if (!element.TryGetProperty("command", out var commandElement))
+        RemoteServer? remote = null;
+        if (remoteTransport is { } transport)
         {
-            Error("command", element.TryGetProperty("url", out _)
-                ? "remote (url) servers are not supported: give a \"command\" that starts a stdio server"
-                : "missing \"command\": give the program to start, e.g. \"npx\"");
+            if (element.TryGetProperty("command", out _))
+            {
+                Error("command", "give either \"command\" (a stdio server) or \"url\" (a remote server), not both");
+            }
+            foreach (var stdioOnly in new[] { "args", "env", "cwd", "inheritEnv" })
+            {
+                if (element.TryGetProperty(stdioOnly, out var v) && v.ValueKind != JsonValueKind.Null)
+                {
+                    Error(stdioOnly, $"\"{stdioOnly}\" applies to stdio servers only; a remote server takes \"headers\" and \"auth\"");
+                }
+            }
+            remote = RemoteParser.Parse(element, transport, Expand, Error);
+        }
+        foreach (var remoteOnly in remoteTransport is null ? RemoteParser.Fields : [])
+        {
+            if (element.TryGetProperty(remoteOnly, out var v) && v.ValueKind != JsonValueKind.Null)
+            {
+                Error(remoteOnly, $"\"{remoteOnly}\" applies to remote servers only: give \"url\" (and \"type\") instead of \"command\"");
+            }
+        }
+
+        string? command = null;
+        if (remoteTransport is not null)
+        {
+            command = "";
+        }
+        else if (!element.TryGetProperty("command", out var commandElement))
+        {
+            Error("command", "missing \"command\": give the program to start, e.g. \"npx\" (or \"url\" for a remote server)");
         }
         else if (commandElement.ValueKind != JsonValueKind.String || commandElement.GetString()!.Trim().Length == 0)
         {
@@ -166,6 +190,19 @@ internal static partial class ServerParser
             enabled = false; // the Claude/Cursor spelling
         }
 
+        var inheritEnv = inheritEnvDefault;
+        if (element.TryGetProperty("inheritEnv", out var inheritElement) && inheritElement.ValueKind != JsonValueKind.Null && remoteTransport is null)
+        {
+            if (inheritElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                Error("inheritEnv", "\"inheritEnv\" must be true or false");
+            }
+            else
+            {
+                inheritEnv = inheritElement.GetBoolean();
+            }
+        }
+
         var tools = ToolFilter.All;
         if (element.TryGetProperty("tools", out var toolsElement) && toolsElement.ValueKind != JsonValueKind.Null)
         {
@@ -181,13 +218,14 @@ internal static partial class ServerParser
             }
         }
 
-        if (errors.Count > 0 || name is null || command is null)
+        if (errors.Count > 0 || name is null || command is null || (remoteTransport is not null && remote is null))
         {
             return new ServerDefinition(displayName, null, errors);
         }
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
+            Remote = remote, InheritEnv = inheritEnv,
         }, []);
     }
 

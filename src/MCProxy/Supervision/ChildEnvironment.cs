@@ -2,6 +2,7 @@ namespace MCProxy.Supervision;
 
 /// <summary>
 /// The environment a child starts with: the gateway's own, minus what belongs to the gateway's service manager,
+/// (or, with <c>inheritEnv: false</c>, only <see cref="Essentials"/> of it, so no child sees another's secrets),
 /// plus the server's <c>env</c>, plus a marker that finds the child's descendants even after they leave its
 /// process group (see <see cref="OrphanReaper"/>).
 /// </summary>
@@ -17,12 +18,20 @@ internal static class ChildEnvironment
     public static readonly IReadOnlyList<string> ServiceManagerVariables =
         ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID", "JOURNAL_STREAM"];
 
-    public static Dictionary<string, string> Build(System.Collections.IDictionary inherited, IReadOnlyDictionary<string, string> extra, string marker)
+    /// <summary>What a child with <c>inheritEnv: false</c> still gets from the gateway's environment.</summary>
+    public static readonly IReadOnlyList<string> Essentials = ["PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER"];
+
+    public static Dictionary<string, string> Build(System.Collections.IDictionary inherited, IReadOnlyDictionary<string, string> extra, string marker,
+        bool inheritAll = true)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry e in inherited)
         {
-            environment[(string)e.Key] = (string?)e.Value ?? "";
+            var name = (string)e.Key;
+            if (inheritAll || Essentials.Contains(name))
+            {
+                environment[name] = (string?)e.Value ?? "";
+            }
         }
         foreach (var name in ServiceManagerVariables)
         {

@@ -50,10 +50,11 @@ internal sealed unsafe class ChildProcess : IDisposable
 
     /// <summary>Starts <paramref name="command"/> (looked up in PATH) with <paramref name="args"/>.</summary>
     /// <exception cref="IOException">the program could not be started (not found, not executable, bad cwd).</exception>
+    /// <param name="inheritEnv">false: the child gets only <see cref="ChildEnvironment.Essentials"/> of the gateway's environment.</param>
     public static ChildProcess Start(string command, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> extraEnv, string? cwd,
-        string marker)
+        string marker, bool inheritEnv = true)
     {
-        var environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), extraEnv, marker);
+        var environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), extraEnv, marker, inheritEnv);
         if (cwd is not null && !Directory.Exists(cwd))
         {
             throw new IOException($"working directory '{cwd}' does not exist");

@@ -13,7 +13,7 @@ internal sealed partial class ServerSupervisor
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(Config.Command, Config.Args, Config.Env, Config.Cwd, _reaper?.NewMarker() ?? "-");
+            child = ChildProcess.Start(Config.Command, Config.Args, Config.Env, Config.Cwd, _reaper?.NewMarker() ?? "-", Config.InheritEnv);
         }
         catch (IOException ex)
         {

@@ -110,7 +110,7 @@ public class ConfigLoaderTests
               {"name":"unset","command":"x","env":{"K":"${NOPE}"}},
               {"name":"mcproxy","command":"x"},
               {"command":"x"},
-              {"name":"remote","url":"http://x"},
+              {"name":"remote","url":"ftp://x"},
               {"name":"sse","type":"sse","command":"x"}
             ]}
             """);
@@ -131,8 +131,10 @@ public class ConfigLoaderTests
         Assert.Contains("'NOPE' is not set", unset.Message);
         Assert.Contains("reserved", Assert.Single(config.Servers[4].Errors).Message);
         Assert.Equal("$.servers[5].name", Assert.Single(config.Servers[5].Errors).Path);
-        Assert.Contains("remote (url)", Assert.Single(config.Servers[6].Errors).Message);
-        Assert.Contains("only stdio", Assert.Single(config.Servers[7].Errors).Message);
+        Assert.Contains("absolute http:// or https://", Assert.Single(config.Servers[6].Errors).Message);
+        var both = config.Servers[7].Errors.Select(e => e.Path + ": " + e.Message).ToArray();
+        Assert.Contains(both, e => e.StartsWith("$.servers[7].command: give either", StringComparison.Ordinal));
+        Assert.Contains(both, e => e.StartsWith("$.servers[7].url: a remote server needs", StringComparison.Ordinal));
     }
 
     [Fact]
