@@ -55,6 +55,19 @@ internal static class ServerStatusWriter
         {
             w.WriteString("lastError"u8, lastError);
         }
+        if (status?.Url is { } url)
+        {
+            w.WriteString("url"u8, url);
+            w.WriteString("transport"u8, status.Transport);
+            if (status.LastHttpStatus is { } httpStatus)
+            {
+                w.WriteNumber("lastHttpStatus"u8, httpStatus);
+            }
+            else
+            {
+                w.WriteNull("lastHttpStatus"u8);
+            }
+        }
         var errors = entry.Definition.IsValid ? entry.PendingErrors : entry.Definition.Errors;
         if (errors is { Count: > 0 })
         {

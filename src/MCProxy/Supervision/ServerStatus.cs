@@ -12,6 +12,15 @@ internal sealed record ServerStatus
     public int Restarts { get; init; }
     public int? ExitCode { get; init; }
     public string? LastError { get; init; }
+
+    /// <summary>A remote server's URL as anyone may see it (no userinfo, secret query values masked).</summary>
+    public string? Url { get; init; }
+
+    /// <summary>A remote server's transport once connected: <c>streamable-http</c> or <c>sse</c>.</summary>
+    public string? Transport { get; init; }
+
+    /// <summary>The last HTTP status a remote server answered.</summary>
+    public int? LastHttpStatus { get; init; }
     public IReadOnlyList<UpstreamTool> Tools { get; init; } = [];
     public IReadOnlyList<UpstreamTool> Prompts { get; init; } = [];
     public IReadOnlyList<UpstreamTool> Resources { get; init; } = [];

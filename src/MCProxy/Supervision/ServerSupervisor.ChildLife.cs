@@ -38,21 +38,7 @@ internal sealed partial class ServerSupervisor
         try
         {
             var info = await UpstreamHandshake.InitializeAsync(connection, Name, Config.Timeout, stop).ConfigureAwait(false);
-            var lists = new Dictionary<ListKind, IReadOnlyList<UpstreamTool>>();
-            foreach (var kind in ListKind.All)
-            {
-                lists[kind] = await ListIfOfferedAsync(connection, info, kind, stop).ConfigureAwait(false);
-            }
-            readyAt = _time.GetUtcNow();
-            Volatile.Write(ref _connection, connection);
-            Publish(s => s with
-            {
-                State = ServerState.Ready, Info = info, LastError = null, ExitCode = null, Since = readyAt.Value,
-                Tools = lists[ListKind.Tools], Prompts = lists[ListKind.Prompts], Resources = lists[ListKind.Resources],
-                Templates = lists[ListKind.Templates],
-            });
-            _firstAttempt.TrySetResult();
-            LogReady(_logger, Name, lists[ListKind.Tools].Count, (readyAt.Value - startedAt).TotalMilliseconds, info.ServerName ?? "?", info.ProtocolVersion);
+            readyAt = await BecomeReadyAsync(connection, info, startedAt, s => s, stop).ConfigureAwait(false);
             var stopped = Task.Delay(Timeout.Infinite, stop);
             await Task.WhenAny(connection.Closed, child.Exited, stopped).ConfigureAwait(false);
             if (!stop.IsCancellationRequested && connection.Closed.IsCompleted)
@@ -96,6 +82,28 @@ internal sealed partial class ServerSupervisor
         return readyAt;
     }
 
+    /// <summary>Lists what the upstream offers, then publishes it ready and serving through <paramref name="channel"/>.</summary>
+    private async Task<DateTimeOffset> BecomeReadyAsync(IUpstreamChannel channel, UpstreamInfo info, DateTimeOffset startedAt,
+        Func<ServerStatus, ServerStatus> extra, CancellationToken stop)
+    {
+        var lists = new Dictionary<ListKind, IReadOnlyList<UpstreamTool>>();
+        foreach (var kind in ListKind.All)
+        {
+            lists[kind] = await ListIfOfferedAsync(channel, info, kind, stop).ConfigureAwait(false);
+        }
+        var readyAt = _time.GetUtcNow();
+        Volatile.Write(ref _connection, channel);
+        Publish(s => extra(s with
+        {
+            State = ServerState.Ready, Info = info, LastError = null, ExitCode = null, Since = readyAt,
+            Tools = lists[ListKind.Tools], Prompts = lists[ListKind.Prompts], Resources = lists[ListKind.Resources],
+            Templates = lists[ListKind.Templates],
+        }));
+        _firstAttempt.TrySetResult();
+        LogReady(_logger, Name, lists[ListKind.Tools].Count, (readyAt - startedAt).TotalMilliseconds, info.ServerName ?? "?", info.ProtocolVersion);
+        return readyAt;
+    }
+
     /// <summary>
     /// Ends the child and everything it started, bounded: the ladder for its process group, then whatever escaped
     /// the group (by process tree and by marker), then at most <see cref="SupervisorOptions.StderrGrace"/> for the
@@ -120,7 +128,7 @@ internal sealed partial class ServerSupervisor
         }
     }
 
-    private void OnNotification(UpstreamConnection connection, JsonRpcMessage message)
+    private void OnNotification(IUpstreamChannel connection, JsonRpcMessage message)
     {
         var kinds = ListRefresher.KindsOf(message.Method);
         if (kinds == 0)
@@ -135,7 +143,7 @@ internal sealed partial class ServerSupervisor
     }
 
     /// <summary>Re-lists what a (debounced) list_changed from the child named.</summary>
-    private async Task RefreshAsync(UpstreamConnection connection)
+    private async Task RefreshAsync(IUpstreamChannel connection)
     {
         var info = Status.Info;
         var updates = await _lists.RefreshAsync(
@@ -157,7 +165,7 @@ internal sealed partial class ServerSupervisor
     }
 
     /// <summary>Lists a kind when the child offers it; an optional list (templates) that errors counts as empty.</summary>
-    private async Task<IReadOnlyList<UpstreamTool>> ListIfOfferedAsync(UpstreamConnection connection, UpstreamInfo info, ListKind kind, CancellationToken ct)
+    private async Task<IReadOnlyList<UpstreamTool>> ListIfOfferedAsync(IUpstreamChannel connection, UpstreamInfo info, ListKind kind, CancellationToken ct)
     {
         if (!JsonSlice.TryGetProperty(info.Capabilities, kind.CapabilityUtf8, out _))
         {

@@ -15,7 +15,9 @@ internal sealed partial class ServerSupervisor
                 DateTimeOffset? readyAt;
                 try
                 {
-                    readyAt = await RunOnceAsync(failures > 0, stop).ConfigureAwait(false);
+                    readyAt = Config.IsRemote
+                        ? await RunRemoteOnceAsync(failures > 0, stop).ConfigureAwait(false)
+                        : await RunOnceAsync(failures > 0, stop).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
                 {

@@ -27,7 +27,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private ServerStatus _status;
-    private UpstreamConnection? _connection;
+    private IUpstreamChannel? _connection;
     private Task _loop = Task.CompletedTask;
 
     public ServerSupervisor(ServerConfig config, SupervisorOptions options, TimeProvider time, ILogger logger,
@@ -121,6 +121,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
             _stop.Cancel();
         }
         await _loop.ConfigureAwait(false);
+        _http?.Dispose();
         Publish(s => s.WithoutItems() with { State = ServerState.Stopped, Pid = null });
     }
 

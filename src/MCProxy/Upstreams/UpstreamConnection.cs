@@ -17,7 +17,7 @@ namespace MCProxy.Upstreams;
 /// (logged, rate-limited, dropped), a line longer than the message cap drops the connection (the child restarts),
 /// and the read buffer shrinks back to its initial size after a large message.
 /// </summary>
-internal sealed partial class UpstreamConnection : IDisposable
+internal sealed partial class UpstreamConnection : IUpstreamChannel
 {
     public const int DefaultMaxMessageBytes = 16 * 1024 * 1024;
     private const int InitialBufferBytes = 64 * 1024;

@@ -1,7 +1,7 @@
 namespace MCProxy.Upstreams;
 
 /// <summary>The child cannot take or answer requests: it exited, its pipe broke, or it is not running.</summary>
-internal sealed class UpstreamUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
+internal class UpstreamUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
 
 /// <summary>The child did not answer a request within the server's <c>timeout</c>.</summary>
 internal sealed class UpstreamTimeoutException(string message) : TimeoutException(message);

@@ -31,7 +31,7 @@ internal static class UpstreamHandshake
         w.WriteEndObject();
     });
 
-    public static async Task<UpstreamInfo> InitializeAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct)
+    public static async Task<UpstreamInfo> InitializeAsync(IUpstreamChannel connection, string server, TimeSpan timeout, CancellationToken ct)
     {
         var reply = await connection.RequestAsync("initialize", InitializeParams, timeout, ct).ConfigureAwait(false);
         var result = ResultOrThrow(reply, server, "initialize");
@@ -53,11 +53,11 @@ internal static class UpstreamHandshake
     }
 
     /// <summary>Fetches every page of tools/list, keeping each tool's JSON exactly as sent.</summary>
-    public static Task<IReadOnlyList<UpstreamTool>> ListToolsAsync(UpstreamConnection connection, string server, TimeSpan timeout, CancellationToken ct) =>
+    public static Task<IReadOnlyList<UpstreamTool>> ListToolsAsync(IUpstreamChannel connection, string server, TimeSpan timeout, CancellationToken ct) =>
         ListAllAsync(connection, server, ListKind.Tools, timeout, ct);
 
     /// <summary>Fetches every page of one list method; each item keeps its JSON exactly as sent, keyed by its name/uri.</summary>
-    public static async Task<IReadOnlyList<UpstreamTool>> ListAllAsync(UpstreamConnection connection, string server, ListKind kind,
+    public static async Task<IReadOnlyList<UpstreamTool>> ListAllAsync(IUpstreamChannel connection, string server, ListKind kind,
         TimeSpan timeout, CancellationToken ct)
     {
         var items = new List<UpstreamTool>();

@@ -46,11 +46,24 @@ internal static class Evidence
         }
         try
         {
-            if (JsonNode.Parse(configJson)?["auth"]?["tokens"] is JsonArray tokens)
+            var root = JsonNode.Parse(configJson);
+            if (root?["auth"]?["tokens"] is JsonArray tokens)
             {
                 foreach (var token in tokens)
                 {
                     Secret(token?["token"]?.GetValue<string>());
+                }
+            }
+            // Remote servers' credentials: header values and the auth object's secrets.
+            foreach (var server in root?["servers"] as JsonArray ?? [])
+            {
+                foreach (var (_, value) in server?["headers"] as JsonObject ?? [])
+                {
+                    Secret(value?.GetValue<string>());
+                }
+                foreach (var field in new[] { "token", "password", "clientSecret" })
+                {
+                    Secret(server?["auth"]?[field]?.GetValue<string>());
                 }
             }
         }

@@ -1,0 +1,108 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using MCProxy.Configuration;
+
+namespace MCProxy.Upstreams.Http;
+
+/// <summary>
+/// OAuth 2.0 client credentials (RFC 6749 §4.4) for one upstream: the token is fetched at connect, kept until less
+/// than 10 % of its lifetime (at most 60 s) is left, then fetched again before the next request; a 401 from the
+/// upstream drops it once. The client authenticates with HTTP Basic (§2.3.1). Errors name the token endpoint's
+/// status, never the secret or the token.
+/// </summary>
+internal sealed class OAuth2TokenSource
+{
+    private static readonly TimeSpan MaxMargin = TimeSpan.FromSeconds(60);
+    private readonly OAuth2Credential _credential;
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _fetch = new(1, 1);
+    private volatile Token? _token;
+
+    private sealed record Token(string Value, DateTimeOffset RefreshAt);
+
+    public OAuth2TokenSource(OAuth2Credential credential, HttpClient http, TimeProvider time)
+    {
+        _credential = credential;
+        _http = http;
+        _time = time;
+    }
+
+    /// <summary>How many tokens were fetched (for tests and /health).</summary>
+    public int Fetches { get; private set; }
+
+    public async ValueTask<string> GetAsync(CancellationToken ct)
+    {
+        if (_token is { } token && _time.GetUtcNow() < token.RefreshAt)
+        {
+            return token.Value;
+        }
+        await _fetch.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_token is { } fresh && _time.GetUtcNow() < fresh.RefreshAt)
+            {
+                return fresh.Value;
+            }
+            var fetched = await FetchAsync(ct).ConfigureAwait(false);
+            _token = fetched;
+            return fetched.Value;
+        }
+        finally
+        {
+            _fetch.Release();
+        }
+    }
+
+    /// <summary>Forgets the token the upstream refused, so the next request fetches a new one.</summary>
+    public void Invalidate(string refused)
+    {
+        if (_token is { } token && token.Value == refused)
+        {
+            _token = null;
+        }
+    }
+
+    private async Task<Token> FetchAsync(CancellationToken ct)
+    {
+        var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
+        if (_credential.Scopes.Count > 0)
+        {
+            form.Add(new("scope", string.Join(' ', _credential.Scopes)));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, _credential.TokenUrl) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            $"{Uri.EscapeDataString(_credential.ClientId)}:{Uri.EscapeDataString(_credential.ClientSecret)}")));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var requested = _time.GetUtcNow();
+        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        var where = UrlRedactor.Redact(_credential.TokenUrl);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new UpstreamHttpException((int)response.StatusCode,
+                $"the OAuth2 token endpoint {where} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} (check clientId, clientSecret and scopes)");
+        }
+        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var root = json.RootElement;
+            var value = root.TryGetProperty("access_token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new UpstreamHttpException((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered without an access_token");
+            }
+            var lifetime = root.TryGetProperty("expires_in", out var e) && e.TryGetDouble(out var seconds) && seconds > 0
+                ? TimeSpan.FromSeconds(seconds)
+                : TimeSpan.FromHours(1);
+            var margin = TimeSpan.FromTicks(Math.Min(lifetime.Ticks / 10, MaxMargin.Ticks));
+            Fetches++;
+            return new Token(value, requested + lifetime - margin);
+        }
+        catch (JsonException)
+        {
+            throw new UpstreamHttpException((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered with something other than JSON");
+        }
+    }
+}
