@@ -30,7 +30,7 @@ internal sealed record RemoteServer(
 
     public bool Equals(RemoteServer? other) =>
         other is not null
-        && Url == other.Url
+        && Url.AbsoluteUri == other.Url.AbsoluteUri // NOTE 2: Uri's own equality ignores userinfo, so a changed password would not restart
         && Transport == other.Transport
         && Headers.Count == other.Headers.Count
         && Headers.All(kv => other.Headers.TryGetValue(kv.Key, out var v) && v == kv.Value)
@@ -71,7 +71,7 @@ internal sealed record OAuth2Credential(Uri TokenUrl, string ClientId, string Cl
     public override string Kind => "oauth2";
 
     public bool Equals(OAuth2Credential? other) =>
-        other is not null && TokenUrl == other.TokenUrl && ClientId == other.ClientId && ClientSecret == other.ClientSecret
+        other is not null && TokenUrl.AbsoluteUri == other.TokenUrl.AbsoluteUri && ClientId == other.ClientId && ClientSecret == other.ClientSecret
         && Scopes.SequenceEqual(other.Scopes);
 
     public override int GetHashCode() => HashCode.Combine(TokenUrl, ClientId, Scopes.Count);
