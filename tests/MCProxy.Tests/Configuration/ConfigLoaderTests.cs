@@ -159,4 +159,53 @@ public class ConfigLoaderTests
     {
         Assert.Single(LoadValid("{ // servers\n \"servers\":[{\"name\":\"a\",\"command\":\"x\",},],}").Servers);
     }
+
+    [Fact]
+    public void Load_InheritEnv_DefaultsToTrue()
+    {
+        Assert.True(LoadValid("""{"servers":[{"name":"a","command":"x"}]}""").Servers[0].Config!.InheritEnv);
+    }
+
+    [Fact]
+    public void Load_TopLevelInheritEnvFalse_IsEveryStdioServersDefault_AServerMayOverrideIt()
+    {
+        var config = LoadValid("""
+            {"inheritEnv": false,
+             "servers":[{"name":"a","command":"x"},{"name":"b","command":"x","inheritEnv":true},{"name":"c","command":"x","inheritEnv":false}]}
+            """);
+        Assert.Equal([false, true, false], config.Servers.Select(s => s.Config!.InheritEnv));
+    }
+
+    [Fact]
+    public void Load_PerServerInheritEnvFalse_WithTopLevelDefault()
+    {
+        var config = LoadValid("""{"mcpServers":{"a":{"command":"x","inheritEnv":false},"b":{"command":"x"}}}""");
+        Assert.Equal([false, true], config.Servers.Select(s => s.Config!.InheritEnv));
+    }
+
+    [Theory]
+    [InlineData("\"false\"")]
+    [InlineData("0")]
+    [InlineData("[]")]
+    public void Load_TopLevelInheritEnvNotBoolean_RejectsFile(string value)
+    {
+        var error = Assert.Single(FileErrors("{\"inheritEnv\": " + value + ", \"servers\":[{\"name\":\"a\",\"command\":\"x\"}]}"));
+        Assert.Equal("$.inheritEnv", error.Path);
+        Assert.Contains("true or false", error.Message);
+    }
+
+    [Fact]
+    public void Load_PerServerInheritEnvNotBoolean_MarksOnlyThatServerInvalid()
+    {
+        var config = LoadValid("""{"servers":[{"name":"a","command":"x","inheritEnv":"no"},{"name":"b","command":"x"}]}""");
+        Assert.Equal("$.servers[0].inheritEnv", Assert.Single(config.Servers[0].Errors).Path);
+        Assert.True(config.Servers[1].IsValid);
+    }
+
+    [Fact]
+    public void Load_InheritEnvChange_MakesTheServerUnequal()
+    {
+        const string json = """{"servers":[{"name":"a","command":"x"}]}""";
+        Assert.NotEqual(LoadValid(json).Servers[0], LoadValid(json.Replace("{\"servers\"", "{\"inheritEnv\":false,\"servers\"")).Servers[0]);
+    }
 }

@@ -34,4 +34,43 @@ public class EnvironmentSourceTests
         Assert.Equal("d", source.Lookup("B"));
         Assert.Null(source.Lookup("C"));
     }
+
+    [Fact]
+    public void Lookup_FilePrefix_ReadsTheFileMinusOneTrailingNewline()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "file-secret\n\n");
+            var source = new EnvironmentSource(new Dictionary<string, string> { ["file:" + path] = "from-env" }, new Dictionary<string, string>());
+            Assert.Equal("file-secret\n", source.Lookup("file:" + path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("/nonexistent/secret")]
+    [InlineData("")]
+    [InlineData("/")]
+    public void ReadSecretFile_Unreadable_IsNull(string path) => Assert.Null(EnvironmentSource.ReadSecretFile(path));
+
+    [Fact]
+    public void ReadSecretFile_At64KiB_IsRead_AndOneByteMoreIsNot()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, new string('s', 64 * 1024));
+            Assert.Equal(64 * 1024, EnvironmentSource.ReadSecretFile(path)!.Length);
+            File.WriteAllText(path, new string('s', 64 * 1024 + 1));
+            Assert.Null(EnvironmentSource.ReadSecretFile(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
