@@ -208,4 +208,24 @@ public class ConfigLoaderTests
         const string json = """{"servers":[{"name":"a","command":"x"}]}""";
         Assert.NotEqual(LoadValid(json).Servers[0], LoadValid(json.Replace("{\"servers\"", "{\"inheritEnv\":false,\"servers\"")).Servers[0]);
     }
+
+    [Theory]
+    [InlineData("mcp-servers.example.json")]
+    [InlineData("config/mcp-servers.json")]
+    [InlineData("deploy/container/mcp-servers.json")]
+    public void Load_ShippedConfig_IsValid_AndNoChildInheritsTheGatewaysEnvironment(string file)
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repo.FullName, "MCProxy.sln")))
+        {
+            repo = repo.Parent ?? throw new InvalidOperationException("MCProxy.sln not found above " + AppContext.BaseDirectory);
+        }
+        var environment = new EnvironmentSource(new Dictionary<string, string> { ["MCPROXY_TOKEN"] = "shipped-config-token-0123456789" },
+            new Dictionary<string, string>());
+        var result = ConfigLoader.Load(File.ReadAllText(Path.Combine(repo.FullName, file)), environment, "__");
+        Assert.True(result.IsValid, string.Join("\n", result.FileErrors));
+        Assert.NotEmpty(result.Config!.Servers);
+        Assert.All(result.Config.Servers, s => Assert.True(s.IsValid, string.Join("\n", s.Errors)));
+        Assert.All(result.Config.Servers, s => Assert.False(s.Config!.InheritEnv, s.Name));
+    }
 }
