@@ -48,7 +48,7 @@ token=$(openssl rand -hex 24)
 evidence_secret "$token"
 auth='"auth":{"tokens":[{"name":"operator","token":"${MCPROXY_TOKEN}","allow":["*"]}]}'
 cat > "$cfg/mcp-servers.json" <<JSON
-{"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}}],$auth}
+{"inheritEnv":false,"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}}],$auth}
 JSON
 chmod -R a+rX "$cfg"
 bearer=(-H "Authorization: Bearer $token")
@@ -71,12 +71,19 @@ out=$(curl -fs -X POST http://127.0.0.1:12090/sse "${bearer[@]}" -H 'Content-Typ
   -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"memory__read_graph","arguments":{}}}')
 echo "$out" | grep -q '"result"' || { echo "tools/call failed: $out"; exit 1; }
 echo "401 without the token, tools/call with it"
+# "inheritEnv": false: the token is in the gateway's environment (-e), not in its child's.
+child=$(curl -fs "${bearer[@]}" http://127.0.0.1:12090/health | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
+[ -n "$child" ] || { echo "no child pid in /health"; exit 1; }
+childenv=$(podman exec mcproxy-ci cat "/proc/$child/environ" | tr '\0' '\n')
+grep -q '^MEMORY_FILE_PATH=' <<<"$childenv" || { echo "cannot read the child's environment"; exit 1; }
+if grep -q '^MCPROXY_TOKEN=' <<<"$childenv"; then echo "the child inherited MCPROXY_TOKEN"; exit 1; fi
+echo "child environment: $(cut -d= -f1 <<<"$childenv" | sort | tr '\n' ' ')(no MCPROXY_TOKEN)"
 pid=$(podman inspect -f '{{.State.Pid}}' mcproxy-ci)
 echo "container user: $(podman exec mcproxy-ci id -u); gateway RSS: $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$pid/status)"
 
 step "hot reload through the bind mount (rename-save into the mounted directory)"
 cat > "$cfg/.mcp-servers.json.new" <<JSON
-{"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}},
+{"inheritEnv":false,"servers":[{"name":"memory","command":"mcp-server-memory","env":{"MEMORY_FILE_PATH":"/tmp/memory.jsonl"}},
             {"name":"files","command":"mcp-server-filesystem","args":["/tmp"]}],$auth}
 JSON
 chmod a+r "$cfg/.mcp-servers.json.new"
@@ -108,8 +115,9 @@ compose=$(mktemp -d)
 cp podman-compose.yml "$compose/"
 mkdir -p "$compose/config"
 cp "$cfg/mcp-servers.json" "$compose/config/"
+# The .env sits beside the config in the mounted directory: the gateway reads it there (compose no longer loads it).
+{ cat .env.example; echo "MCPROXY_TOKEN=$token"; } > "$compose/config/.env"
 chmod -R a+rX "$compose/config"
-{ cat .env.example; echo "MCPROXY_TOKEN=$token"; } > "$compose/.env"
 (cd "$compose" && podman-compose -f podman-compose.yml up -d --no-build)
 ok=0
 for _ in $(seq 1 300); do curl -fs http://127.0.0.1:12010/health | grep -q '"ready":true' && { ok=1; break; }; sleep 0.1; done
@@ -122,6 +130,7 @@ podman network ls -q | grep -v '^podman$' | xargs -r podman network rm >/dev/nul
 step "quadlet under a real systemd"
 mkdir -p /etc/mcproxy
 cp "$cfg/mcp-servers.json" /etc/mcproxy/mcp-servers.json
+# Read by the gateway through the mounted directory (the quadlet has no EnvironmentFile=).
 { cat .env.example; echo "MCPROXY_TOKEN=$token"; } > /etc/mcproxy/.env
 chmod -R a+rX /etc/mcproxy
 bash "$shared/quadlet-systemd.sh" mcproxy.container localhost/mcproxy:latest 12010 /health /etc/mcproxy
