@@ -53,9 +53,17 @@ internal static class ConfigLoader
         }
         else if (hasServers)
         {
-            if (servers.ValueKind != JsonValueKind.Array)
+            if (servers.ValueKind == JsonValueKind.Object)
             {
-                fileErrors.Add(new ConfigError(null, "$.servers", "\"servers\" must be an array of server objects"));
+                // VS Code's mcp.json: "servers" keyed by name, like "mcpServers".
+                foreach (var prop in servers.EnumerateObject())
+                {
+                    entries.Add((prop.Name, $"$.servers.{prop.Name}", prop.Value));
+                }
+            }
+            else if (servers.ValueKind != JsonValueKind.Array)
+            {
+                fileErrors.Add(new ConfigError(null, "$.servers", "\"servers\" must be an array of server objects (or an object keyed by name, as VS Code writes it)"));
             }
             else
             {
@@ -124,7 +132,7 @@ internal static class ConfigLoader
         var definitions = new List<ServerDefinition>(entries.Count);
         foreach (var (name, path, element) in entries)
         {
-            definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers, inheritEnv));
+            definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers || servers.ValueKind == JsonValueKind.Object, inheritEnv));
         }
         return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit), []);
     }

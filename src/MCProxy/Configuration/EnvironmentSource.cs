@@ -63,15 +63,18 @@ internal sealed class EnvironmentSource
     {
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > MaxSecretFileBytes)
+            // Bounded by reading, not by the reported length (/proc files and FIFOs report 0).
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            var buffer = new byte[MaxSecretFileBytes + 1];
+            var read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (read > MaxSecretFileBytes)
             {
                 return null;
             }
-            var text = File.ReadAllText(path);
+            var text = new System.Text.UTF8Encoding(false, true).GetString(buffer, 0, read);
             return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Text.DecoderFallbackException)
         {
             return null;
         }

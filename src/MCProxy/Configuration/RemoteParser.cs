@@ -152,7 +152,13 @@ internal static class RemoteParser
                 error($"auth.{member}", $"\"{member}\" must be a non-empty string");
                 return null;
             }
-            return expand($"auth.{member}", value.GetString()!);
+            var expanded = expand($"auth.{member}", value.GetString()!);
+            if (expanded is { Length: 0 })
+            {
+                error($"auth.{member}", $"\"{member}\" is empty after expansion: its variable or secret file holds nothing");
+                return null;
+            }
+            return expanded;
         }
         switch (type.GetString())
         {

@@ -36,7 +36,7 @@ internal static partial class ServerParser
             Error(keyedByName ? "" : "name", $"the name '{name}' is reserved for the gateway's own tools: choose another");
         }
 
-        RemoteParser.TryReadType(element, Error, out var remoteTransport);
+        var knownType = RemoteParser.TryReadType(element, Error, out var remoteTransport);
 
         var unset = new List<string>();
         string? Expand(string field, string value)
@@ -69,7 +69,7 @@ internal static partial class ServerParser
             }
             remote = RemoteParser.Parse(element, transport, Expand, Error);
         }
-        foreach (var remoteOnly in remoteTransport is null ? RemoteParser.Fields : [])
+        foreach (var remoteOnly in remoteTransport is null && knownType ? RemoteParser.Fields : [])
         {
             if (element.TryGetProperty(remoteOnly, out var v) && v.ValueKind != JsonValueKind.Null)
             {
@@ -81,6 +81,10 @@ internal static partial class ServerParser
         if (remoteTransport is not null)
         {
             command = "";
+        }
+        else if (!knownType)
+        {
+            // The type error says it all: no second error about a command the entry may rightly lack.
         }
         else if (!element.TryGetProperty("command", out var commandElement))
         {
@@ -225,7 +229,7 @@ internal static partial class ServerParser
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
-            Remote = remote, InheritEnv = inheritEnv,
+            Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
         }, []);
     }
 

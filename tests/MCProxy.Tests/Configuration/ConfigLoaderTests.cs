@@ -76,7 +76,7 @@ public class ConfigLoaderTests
     [Theory]
     [InlineData("[]", "must be a JSON object")]
     [InlineData("{}", "no servers")]
-    [InlineData("{\"servers\":{}}", "must be an array")]
+    [InlineData("{\"servers\":\"x\"}", "must be an array")]
     [InlineData("{\"mcpServers\":[]}", "must be an object")]
     [InlineData("{\"servers\":[],\"mcpServers\":{}}", "not both")]
     public void Load_WrongTopLevelShape_RejectsFile(string json, string expected)

@@ -136,8 +136,51 @@ public sealed class RemoteServerConfigTests : IDisposable
     [InlineData("""{"name":"r","type":7,"url":"https://h/mcp"}""")]
     public void Load_UnknownType_IsAnError(string entry)
     {
-        var error = Assert.Single(Errors(entry), e => e.Path == "$.servers[0].type");
+        var error = Assert.Single(Errors(entry)); // only the type: no second error about url or a missing command
+        Assert.Equal("$.servers[0].type", error.Path);
         Assert.Contains("\"http\"", error.Message);
+    }
+
+    [Fact]
+    public void Load_ACredentialEmptyAfterExpansion_IsAnError()
+    {
+        var file = Path.Combine(_dir, "empty-secret");
+        File.WriteAllText(file, "\n");
+        var error = Assert.Single(Errors($$$"""{"name":"r","url":"https://h/mcp","auth":{"type":"bearer","token":"${file:{{{file}}}}"}}"""));
+        Assert.Equal("$.servers[0].auth.token", error.Path);
+        Assert.Contains("empty", error.Message);
+    }
+
+    [Fact]
+    public void Load_VsCodesServersObject_IsKeyedByName()
+    {
+        var config = Load("""{"servers":{"github":{"type":"http","url":"https://api.githubcopilot.com/mcp/"},"memory":{"command":"npx"}}}""");
+        Assert.Equal(["github", "memory"], config.Servers.Select(s => s.Name));
+        Assert.True(config.Servers[0].Config!.IsRemote);
+        Assert.Equal("npx", config.Servers[1].Config!.Command);
+    }
+
+    [Fact]
+    public void Load_TopLevelInheritEnv_DoesNotChangeARemoteServer()
+    {
+        var inherit = Load("""{"servers":[{"name":"r","url":"https://h/mcp"}]}""").Servers[0].Config;
+        var isolated = Load("""{"inheritEnv":false,"servers":[{"name":"r","url":"https://h/mcp"}]}""").Servers[0].Config;
+        Assert.Equal(inherit, isolated); // flipping the default restarts no remote server
+    }
+
+    [Fact]
+    public void SecretFileRotation_ChangesTheFingerprint_WithoutHoldingTheSecret()
+    {
+        var secret = Path.Combine(_dir, "token");
+        File.WriteAllText(secret, Token + "\n");
+        var config = Path.Combine(_dir, "mcp-servers.json");
+        File.WriteAllText(config, $$$"""{"servers":[{"name":"r","url":"https://h/mcp","auth":{"type":"bearer","token":"${file:{{{secret}}}}"}}]}""");
+        var options = new GatewayOptions { ConfigPath = config };
+        var before = ConfigFile.ReadTexts(options).Fingerprint;
+        Assert.Equal(before, ConfigFile.ReadTexts(options).Fingerprint);
+        Assert.DoesNotContain(Token, before);
+        File.WriteAllText(secret, "rotated-token-0123456789abcdef\n");
+        Assert.NotEqual(before, ConfigFile.ReadTexts(options).Fingerprint);
     }
 
     [Fact]

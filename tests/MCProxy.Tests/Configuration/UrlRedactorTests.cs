@@ -20,6 +20,7 @@ public class UrlRedactorTests
     [InlineData("https://h/mcp?apikey=abc123&password=pw", "https://h/mcp?apikey=***&password=***")]
     [InlineData("https://h/mcp?q=search&monkey=1&keyboard=us&page=3", "https://h/mcp?q=search&monkey=1&keyboard=us&page=3")]
     [InlineData("https://h/mcp?token", "https://h/mcp?token")]
+    [InlineData("https://h/mcp#access_token=abc123", "https://h/mcp")]
     public void Redact_StripsUserinfoAndSecretQueryValues_KeepsTheRest(string url, string expected)
     {
         Assert.Equal(expected, UrlRedactor.Redact(new Uri(url)));
