@@ -60,6 +60,23 @@ public sealed class RemoteUpstreamTests
     }
 
     [Fact]
+    public async Task EditingAHeader_ReconnectsOnlyThatServer_AndSecretsNeverReachTheDiffLog()
+    {
+        await using var upstream = await RemoteUpstream.StartAsync();
+        JsonObject WithHeader(string name, string value) =>
+            new() { ["name"] = name, ["url"] = upstream.McpUrl, ["headers"] = new JsonObject { ["X-Api-Key"] = value } };
+        await using var gateway = await GatewayFixture.StartAsync(Config(WithHeader("one", "key-one-0123456789abcdef"), WithHeader("two", "key-two-0123456789abcdef")));
+        var two = gateway.Servers.TryGet("two", out var before) ? before.Supervisor : null;
+        var outcome = await gateway.WriteConfigAsync(Config(WithHeader("one", "key-one-rotated-0123456789"), WithHeader("two", "key-two-0123456789abcdef")));
+        Assert.Equal(["one"], outcome.Plan!.Restart.Select(d => d.Name));
+        Assert.Equal(["two"], outcome.Plan.Unchanged);
+        Assert.Same(two, gateway.Servers.TryGet("two", out var after) ? after.Supervisor : null);
+        await gateway.WaitUntilAsync(() => gateway.Status("one").State == ServerState.Ready, "one to reconnect");
+        Assert.Equal("still here", (string)(await gateway.RpcAsync("tools/call", Echo("one__echo", "still here")))["result"]!["content"]![0]!["text"]!);
+        Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("key-one") || l.Contains("key-two"));
+    }
+
+    [Fact]
     public async Task Bearer_FromASecretFile_AndBasic_Connect_WhileRefusedCredentials_FailWithTheStatus_AndNoSecretShows()
     {
         const string token = "remote-bearer-token-0123456789abcdef";
