@@ -29,6 +29,9 @@ internal sealed class OAuth2TokenSource
         _time = time;
     }
 
+    /// <summary>The token in use, if any (to mask it in texts that came from the upstream).</summary>
+    public string? Current => _token?.Value;
+
     /// <summary>How many tokens were fetched (for tests and /health).</summary>
     public int Fetches { get; private set; }
 

@@ -183,7 +183,7 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
     }
 
     /// <summary>A 404 for the session, or a 400 whose text names the session (server-everything), consumed.</summary>
-    private static async Task<bool> SessionGoneAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<bool> SessionGoneAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -198,14 +198,14 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
     }
 
     /// <summary>A short, single-line excerpt of an error body (it is the upstream's text, not ours: bounded).</summary>
-    private static async Task<string> SnippetAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<string> SnippetAsync(HttpResponseMessage response, CancellationToken ct)
     {
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             var buffer = new byte[512];
             var n = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, n).ReplaceLineEndings(" ").Trim();
+            var text = Client.Scrub(System.Text.Encoding.UTF8.GetString(buffer, 0, n)).ReplaceLineEndings(" ").Trim();
             return text.Length == 0 ? "" : $": {(text.Length > 200 ? text[..200] + "…" : text)}";
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)

@@ -108,6 +108,30 @@ internal sealed class UpstreamHttpClient : IDisposable
     }
 
     /// <summary>
+    /// Masks every credential this upstream is given (header values, token, password, client secret, the current
+    /// OAuth2 token) in a text that came from it — an error body could echo them back — before it goes anywhere.
+    /// </summary>
+    public string Scrub(string text)
+    {
+        IEnumerable<string?> secrets = _remote.Headers.Values;
+        secrets = _remote.Credential switch
+        {
+            BearerCredential b => secrets.Append(b.Token),
+            BasicCredential b => secrets.Append(b.Password).Append(b.HeaderValue),
+            OAuth2Credential o => secrets.Append(o.ClientSecret).Append(_oauth?.Current),
+            _ => secrets,
+        };
+        foreach (var secret in secrets)
+        {
+            if (secret is { Length: >= 4 })
+            {
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+            }
+        }
+        return text;
+    }
+
+    /// <summary>
     /// Why a request could not be made, for /health and the client: the TLS problem, "connection refused", a
     /// timeout. Never a header or a credential; the URL redacted.
     /// </summary>
