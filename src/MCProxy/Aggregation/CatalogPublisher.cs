@@ -58,9 +58,11 @@ internal sealed partial class CatalogPublisher
             var tools = entries.Select(e => (e.Name, e.Definition.Config?.Tools is { } filter && filter != Configuration.ToolFilter.All
                 ? (IReadOnlyList<Protocol.UpstreamTool>)e.Supervisor!.Status.Tools.Where(t => filter.Allows(t.Name)).ToList()
                 : e.Supervisor!.Status.Tools));
+            var shapes = entries.ToDictionary(e => e.Name, e => e.Definition.Config?.Shape ?? Configuration.ToolShape.None, StringComparer.Ordinal);
+            Configuration.ToolShape ShapeOf(string server) => shapes.TryGetValue(server, out var shape) ? shape : Configuration.ToolShape.None;
             var next = new Catalog(
-                ToolCatalog.Build(tools, _builtIn.Definitions, _separator),
-                ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts"),
+                ToolCatalog.Build(tools, _builtIn.Definitions, _separator, shapes: ShapeOf),
+                ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts", ShapeOf),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Protocol.ListKind.Resources),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Protocol.ListKind.Templates),
                 new CatalogCapabilities(

@@ -45,9 +45,12 @@ internal sealed class ToolCatalog
 
     /// <param name="servers">Ready servers in a stable order, each with its tools.</param>
     /// <param name="builtIn">Gateway tools (raw JSON objects, names already final), listed first.</param>
+    /// <param name="shapes">Each server's shape (prefix for every kind; rename and descriptions for tools only).</param>
     public static ToolCatalog Build(IEnumerable<(string Server, IReadOnlyList<UpstreamTool> Tools)> servers,
-        IReadOnlyList<(string Name, byte[] Raw)> builtIn, string separator, string arrayName = "tools")
+        IReadOnlyList<(string Name, byte[] Raw)> builtIn, string separator, string arrayName = "tools",
+        Func<string, Configuration.ToolShape>? shapes = null)
     {
+        var isTools = arrayName == "tools";
         var routes = new Dictionary<string, ToolRoute>(StringComparer.Ordinal);
         var conflicts = new List<string>();
         var items = new List<byte[]>();
@@ -61,9 +64,12 @@ internal sealed class ToolCatalog
         var itemBuffer = new ArrayBufferWriter<byte>(1024);
         foreach (var (server, tools) in servers)
         {
+            var shape = shapes?.Invoke(server) ?? Configuration.ToolShape.None;
+            var prefix = shape.PrefixFor(server);
             foreach (var tool in tools)
             {
-                var exposed = ToolNaming.Expose(server, tool.Name, separator);
+                var name = isTools ? shape.NameOf(tool.Name) : tool.Name;
+                var exposed = prefix.Length == 0 ? ToolNaming.Bare(name) : ToolNaming.Expose(prefix, name, separator);
                 if (!routes.TryAdd(exposed, new ToolRoute(server, tool.Name)))
                 {
                     conflicts.Add(exposed);
@@ -72,7 +78,7 @@ internal sealed class ToolCatalog
                 itemBuffer.ResetWrittenCount();
                 using (var w = new Utf8JsonWriter(itemBuffer, WriterOptions))
                 {
-                    WriteReplaced(w, tool.Raw.Span, "name"u8, exposed);
+                    WriteReplaced(w, tool.Raw.Span, "name"u8, exposed, isTools ? shape.DescriptionOf(tool.Name) : null);
                 }
                 items.Add(itemBuffer.WrittenSpan.ToArray());
                 names.Add(exposed);
@@ -83,15 +89,20 @@ internal sealed class ToolCatalog
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Copies an object member by member, replacing only one string member: unknown fields pass through.</summary>
-    internal static void WriteReplaced(Utf8JsonWriter w, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> member, string value)
+    /// <summary>
+    /// Copies an object member by member, replacing only one string member (and "description" when
+    /// <paramref name="description"/> is given, added if absent): unknown fields pass through.
+    /// </summary>
+    internal static void WriteReplaced(Utf8JsonWriter w, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> member, string value, string? description = null)
     {
         var reader = new Utf8JsonReader(raw);
         reader.Read();
         w.WriteStartObject();
+        var described = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isName = reader.ValueTextEquals(member);
+            var isDescription = description is not null && reader.ValueTextEquals("description"u8);
+            var isName = isDescription || reader.ValueTextEquals(member);
             var property = reader.HasValueSequence || reader.ValueIsEscaped ? reader.GetString()! : null;
             var propertySpan = reader.ValueSpan;
             if (property is null)
@@ -105,7 +116,12 @@ internal sealed class ToolCatalog
             reader.Read();
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
-            if (isName)
+            if (isDescription)
+            {
+                w.WriteStringValue(description);
+                described = true;
+            }
+            else if (isName)
             {
                 w.WriteStringValue(value);
             }
@@ -113,6 +129,10 @@ internal sealed class ToolCatalog
             {
                 w.WriteRawValue(raw[start..(int)reader.BytesConsumed], skipInputValidation: true);
             }
+        }
+        if (description is not null && !described)
+        {
+            w.WriteString("description"u8, description);
         }
         w.WriteEndObject();
     }

@@ -19,6 +19,9 @@ internal static class ToolNaming
         return full.Length <= MaxLength ? full : Shorten(full);
     }
 
+    /// <summary>A tool of a server whose prefix is empty: its own name, shortened the same way when too long.</summary>
+    public static string Bare(string tool) => tool.Length <= MaxLength ? tool : Shorten(tool);
+
     public static string Shorten(string full)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(full));

@@ -134,6 +134,18 @@ internal static class ConfigLoader
         {
             definitions.Add(ServerParser.Parse(name, path, element, environment, separator, hasMcpServers || servers.ValueKind == JsonValueKind.Object, inheritEnv));
         }
+        // Namespaces must not collide: a prefix is the server's name unless "prefix" says otherwise.
+        var namespaces = definitions.Where(d => d.Config is { Enabled: true }).GroupBy(d => d.Config!.Shape.PrefixFor(d.Name), StringComparer.Ordinal);
+        foreach (var clash in namespaces.Where(g => g.Count() > 1))
+        {
+            fileErrors.Add(new ConfigError(null, "prefix", clash.Key.Length == 0
+                ? $"servers {string.Join(" and ", clash.Select(d => $"'{d.Name}'"))} both expose bare tool names (\"prefix\": \"\"): only one server may"
+                : $"servers {string.Join(" and ", clash.Select(d => $"'{d.Name}'"))} both use the prefix '{clash.Key}': give one another \"prefix\""));
+        }
+        if (fileErrors.Count > 0)
+        {
+            return ConfigLoadResult.Rejected(fileErrors);
+        }
         return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit), []);
     }
 

@@ -36,6 +36,9 @@ internal sealed record ServerConfig
     /// </summary>
     public ToolFilter Tools { get; init; } = ToolFilter.All;
 
+    /// <summary>rename, descriptions, prefix and tags: like <see cref="Tools"/>, live and outside equality.</summary>
+    public ToolShape Shape { get; init; } = ToolShape.None;
+
     public bool Equals(ServerConfig? other) =>
         other is not null
         && Name == other.Name

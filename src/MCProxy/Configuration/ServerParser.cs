@@ -222,6 +222,8 @@ internal static partial class ServerParser
             }
         }
 
+        var shape = ParseShape(element, separator, Error);
+
         if (errors.Count > 0 || name is null || command is null || (remoteTransport is not null && remote is null))
         {
             return new ServerDefinition(displayName, null, errors);
@@ -229,10 +231,102 @@ internal static partial class ServerParser
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
-            Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
+            Shape = shape, Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
         }, []);
+    }
+
+    /// <summary>rename, descriptions, prefix and tags (see <see cref="ToolShape"/>); problems go to <paramref name="error"/>.</summary>
+    private static ToolShape ParseShape(JsonElement element, string separator, Action<string, string> error)
+    {
+        var rename = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (element.TryGetProperty("rename", out var renameElement) && renameElement.ValueKind != JsonValueKind.Null)
+        {
+            if (renameElement.ValueKind != JsonValueKind.Object)
+            {
+                error("rename", "\"rename\" must be an object: {\"original_tool\": \"new_name\"}");
+            }
+            else
+            {
+                foreach (var entry in renameElement.EnumerateObject())
+                {
+                    var target = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()! : null;
+                    if (target is null || !ToolNamePattern().IsMatch(target))
+                    {
+                        error($"rename.{entry.Name}", "the new name must be 1–128 letters, digits, '_', '-' or '.'");
+                    }
+                    else if (entry.Name.Contains('*'))
+                    {
+                        error($"rename.{entry.Name}", "rename keys are exact tool names: a glob would give several tools one name");
+                    }
+                    else if (rename.FirstOrDefault(kv => kv.Value == target) is { Key: { } other })
+                    {
+                        error($"rename.{entry.Name}", $"'{other}' is already renamed to '{target}'");
+                    }
+                    else
+                    {
+                        rename[entry.Name] = target;
+                    }
+                }
+            }
+        }
+        var descriptions = new List<(Glob, string)>();
+        if (element.TryGetProperty("descriptions", out var descriptionsElement) && descriptionsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (descriptionsElement.ValueKind != JsonValueKind.Object)
+            {
+                error("descriptions", "\"descriptions\" must be an object: {\"tool_or_glob\": \"text for models\"}");
+            }
+            else
+            {
+                foreach (var entry in descriptionsElement.EnumerateObject())
+                {
+                    if (entry.Value.ValueKind != JsonValueKind.String)
+                    {
+                        error($"descriptions.{entry.Name}", "a description must be a string");
+                    }
+                    else
+                    {
+                        descriptions.Add((new Glob(entry.Name), entry.Value.GetString()!));
+                    }
+                }
+            }
+        }
+        string? prefix = null;
+        if (element.TryGetProperty("prefix", out var prefixElement) && prefixElement.ValueKind != JsonValueKind.Null)
+        {
+            prefix = prefixElement.ValueKind == JsonValueKind.String ? prefixElement.GetString() : null;
+            if (prefix is null || (prefix.Length > 0 && !NamePattern().IsMatch(prefix)) || (prefix.Length > 0 && prefix.Contains(separator, StringComparison.Ordinal)))
+            {
+                error("prefix", $"\"prefix\" must be letters, digits, '_' and '-' without the separator '{separator}', or \"\" for bare tool names");
+                prefix = null;
+            }
+            else if (string.Equals(prefix, ConfigLoader.ReservedServerName, StringComparison.OrdinalIgnoreCase))
+            {
+                error("prefix", $"the prefix '{prefix}' is reserved for the gateway's own tools");
+                prefix = null;
+            }
+        }
+        var tags = new List<string>();
+        if (element.TryGetProperty("tags", out var tagsElement) && tagsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (tagsElement.ValueKind != JsonValueKind.Array ||
+                tagsElement.EnumerateArray().Any(t => t.ValueKind != JsonValueKind.String || !NamePattern().IsMatch(t.GetString()!) || t.GetString()!.Contains(separator, StringComparison.Ordinal)))
+            {
+                error("tags", $"\"tags\" must be an array of names (letters, digits, '_', '-', without '{separator}'), e.g. [\"db\", \"prod\"]");
+            }
+            else
+            {
+                tags.AddRange(tagsElement.EnumerateArray().Select(t => t.GetString()!).Distinct(StringComparer.Ordinal));
+            }
+        }
+        return rename.Count == 0 && descriptions.Count == 0 && prefix is null && tags.Count == 0
+            ? ToolShape.None
+            : new ToolShape(rename, descriptions, prefix, tags);
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,128}$")]
+    private static partial Regex ToolNamePattern();
 }

@@ -104,7 +104,10 @@ internal sealed partial class McpDispatcher
     private byte[] UnroutableTool(byte[] id, string name)
     {
         var cut = name.IndexOf(_separator, StringComparison.Ordinal);
-        if (cut > 0 && _servers.TryGet(name[..cut], out var entry))
+        var prefix = cut > 0 ? name[..cut] : null;
+        // The server whose namespace the name is in: its "prefix", else its name.
+        var entry = prefix is null ? null : _servers.Entries.FirstOrDefault(e => (e.Definition.Config?.Shape.PrefixFor(e.Name) ?? e.Name) == prefix);
+        if (entry is not null)
         {
             if (entry.Supervisor is { Status.State: not Supervision.ServerState.Ready } down)
             {

@@ -90,7 +90,8 @@ internal sealed partial class Reconciler
                         entry.PendingErrors = null;
                         entry.Order = order[name];
                         // Equal configs may still differ in what needs no restart: take the new definition.
-                        if (desired[name].Config?.Tools is { } tools && entry.Definition.Config?.Tools != tools)
+                        if (desired[name].Config is { } next && entry.Definition.Config is { } current &&
+                            (current.Tools != next.Tools || current.Shape != next.Shape))
                         {
                             entry.Definition = desired[name];
                             refilter = true;
