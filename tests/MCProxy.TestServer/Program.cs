@@ -347,6 +347,10 @@ internal sealed class TestServer(Options options)
         switch (name)
         {
             case "echo":
+                if (arguments["stderr"] is JsonValue toStderr && toStderr.GetValue<bool>())
+                {
+                    Console.Error.WriteLine((string?)arguments["message"] ?? ""); // also on stderr (for /health's tail)
+                }
                 return Text((string?)arguments["message"] ?? "");
             case "slow":
                 await Task.Delay((int?)arguments["ms"] ?? 1000, ct);

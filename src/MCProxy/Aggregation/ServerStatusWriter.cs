@@ -17,7 +17,8 @@ internal enum StatusDetail
 /// <summary>One server as JSON, shared by /health and the mcproxy__status tool so both always agree.</summary>
 internal static class ServerStatusWriter
 {
-    public static void Write(Utf8JsonWriter w, ServerEntry entry, StatusDetail detail)
+    /// <param name="redact">Masks a server's stderr line the way its answers are masked (see Output.Redactor).</param>
+    public static void Write(Utf8JsonWriter w, ServerEntry entry, StatusDetail detail, Func<string, string, string>? redact = null)
     {
         var status = entry.Supervisor?.Status;
         w.WriteStartObject();
@@ -94,7 +95,7 @@ internal static class ServerStatusWriter
                 w.WriteStartArray("stderr"u8);
                 foreach (var line in tail)
                 {
-                    w.WriteStringValue(line);
+                    w.WriteStringValue(redact is null ? line : redact(entry.Name, line));
                 }
                 w.WriteEndArray();
             }

@@ -12,6 +12,10 @@ internal static class ConfigLoader
 {
     public const string ReservedServerName = "mcproxy";
 
+    /// <summary>Names no server may take: the gateway's own tools, and the home of spilled results (mcproxy://results/…).</summary>
+    public static bool IsReserved(string name) =>
+        string.Equals(name, ReservedServerName, StringComparison.OrdinalIgnoreCase) || string.Equals(name, "results", StringComparison.OrdinalIgnoreCase);
+
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         CommentHandling = JsonCommentHandling.Skip,
@@ -112,6 +116,7 @@ internal static class ConfigLoader
             auth = AuthParser.Parse(authElement, environment, fileErrors);
         }
         var audit = root.TryGetProperty("audit", out var auditElement) ? AuditConfig.Parse(auditElement, fileErrors) : AuditConfig.Default;
+        var results = ParseResults(root, fileErrors);
         var inheritEnv = true;
         if (root.TryGetProperty("inheritEnv", out var inheritElement) && inheritElement.ValueKind != JsonValueKind.Null)
         {
@@ -146,7 +151,32 @@ internal static class ConfigLoader
         {
             return ConfigLoadResult.Rejected(fileErrors);
         }
-        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit), []);
+        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit) { Results = results }, []);
+    }
+
+    /// <summary>Top-level "maxOutputBytes", "redact" and "spill" (see <see cref="ResultsConfig"/>).</summary>
+    private static ResultsConfig ParseResults(JsonElement root, List<ConfigError> fileErrors)
+    {
+        void Error(string field, string message) => fileErrors.Add(new ConfigError(null, "$." + field, message));
+        var cap = ReadCap(root, Error);
+        var redact = root.TryGetProperty("redact", out var r) ? RedactionConfig.Parse(r, Error) ?? RedactionConfig.Off : RedactionConfig.Off;
+        var spill = root.TryGetProperty("spill", out var sp) && sp.ValueKind != JsonValueKind.Null ? SpillConfig.Parse(sp, Error) ?? SpillConfig.Default : SpillConfig.Default;
+        return new ResultsConfig(cap, redact, spill);
+    }
+
+    /// <summary>"maxOutputBytes": a positive integer of at least <see cref="ResultsConfig.MinimumCap"/>, or absent.</summary>
+    internal static int? ReadCap(JsonElement owner, Action<string, string> error)
+    {
+        if (!owner.TryGetProperty("maxOutputBytes", out var cap) || cap.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (cap.ValueKind != JsonValueKind.Number || !cap.TryGetInt32(out var bytes) || bytes < ResultsConfig.MinimumCap)
+        {
+            error("maxOutputBytes", $"\"maxOutputBytes\" must be a whole number of bytes, at least {ResultsConfig.MinimumCap}");
+            return null;
+        }
+        return bytes;
     }
 
     private static string FirstSentence(string message)

@@ -8,6 +8,9 @@ internal sealed record GatewayConfig(IReadOnlyList<ServerDefinition> Servers, Au
 {
     public static readonly GatewayConfig Empty = new([]);
 
+    /// <summary>Output cap, redaction and spill for every server (a server's own settings override).</summary>
+    public ResultsConfig Results { get; init; } = ResultsConfig.Default;
+
     public bool Equals(GatewayConfig? other) => other is not null && Servers.SequenceEqual(other.Servers);
 
     public override int GetHashCode() => Servers.Count;

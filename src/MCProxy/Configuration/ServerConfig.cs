@@ -39,6 +39,19 @@ internal sealed record ServerConfig
     /// <summary>rename, descriptions, prefix and tags: like <see cref="Tools"/>, live and outside equality.</summary>
     public ToolShape Shape { get; init; } = ToolShape.None;
 
+    /// <summary>This server's output cap (overrides the top-level one); live, outside equality.</summary>
+    public int? MaxOutputBytes { get; init; }
+
+    /// <summary>This server's redaction (adds to the top-level one); live, outside equality.</summary>
+    public RedactionConfig Redact { get; init; } = RedactionConfig.Off;
+
+    /// <summary>
+    /// Values the file gave this server through <c>${…}</c> (env, headers, credentials), at least 8 characters:
+    /// the "gateway's own configured secrets" that <c>"redact": "default"</c> masks. Derived from fields that are
+    /// part of equality already.
+    /// </summary>
+    public IReadOnlyList<string> Secrets { get; init; } = [];
+
     public bool Equals(ServerConfig? other) =>
         other is not null
         && Name == other.Name

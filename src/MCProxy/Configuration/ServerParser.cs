@@ -31,18 +31,24 @@ internal static partial class ServerParser
         {
             Error(keyedByName ? "" : "name", $"invalid name '{name}': it must not contain the tool-name separator '{separator}'");
         }
-        else if (string.Equals(name, ConfigLoader.ReservedServerName, StringComparison.OrdinalIgnoreCase))
+        else if (ConfigLoader.IsReserved(name))
         {
-            Error(keyedByName ? "" : "name", $"the name '{name}' is reserved for the gateway's own tools: choose another");
+            Error(keyedByName ? "" : "name", $"the name '{name}' is reserved for the gateway (its own tools and spilled results): choose another");
         }
 
         var knownType = RemoteParser.TryReadType(element, Error, out var remoteTransport);
 
         var unset = new List<string>();
+        var secrets = new List<string>();
         string? Expand(string field, string value)
         {
             unset.Clear();
             var result = VariableExpander.Expand(value, environment.Lookup, unset);
+            if (result is { Length: >= 8 } && value.Contains("${", StringComparison.Ordinal) && !field.StartsWith("url", StringComparison.Ordinal) &&
+                field is not ("command" or "cwd" or "caFile") && !field.StartsWith("args", StringComparison.Ordinal))
+            {
+                secrets.Add(result);
+            }
             foreach (var variable in unset)
             {
                 Error(field, variable.StartsWith(EnvironmentSource.FilePrefix, StringComparison.Ordinal)
@@ -223,6 +229,8 @@ internal static partial class ServerParser
         }
 
         var shape = ParseShape(element, separator, Error);
+        var maxOutput = ConfigLoader.ReadCap(element, Error);
+        var redact = element.TryGetProperty("redact", out var redactElement) ? RedactionConfig.Parse(redactElement, Error) ?? RedactionConfig.Off : RedactionConfig.Off;
 
         if (errors.Count > 0 || name is null || command is null || (remoteTransport is not null && remote is null))
         {
@@ -231,7 +239,7 @@ internal static partial class ServerParser
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
-            Shape = shape, Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
+            Shape = shape, MaxOutputBytes = maxOutput, Redact = redact, Secrets = secrets.Distinct().ToArray(), Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
         }, []);
     }
 
@@ -300,9 +308,9 @@ internal static partial class ServerParser
                 error("prefix", $"\"prefix\" must be letters, digits, '_' and '-' without the separator '{separator}', or \"\" for bare tool names");
                 prefix = null;
             }
-            else if (string.Equals(prefix, ConfigLoader.ReservedServerName, StringComparison.OrdinalIgnoreCase))
+            else if (ConfigLoader.IsReserved(prefix))
             {
-                error("prefix", $"the prefix '{prefix}' is reserved for the gateway's own tools");
+                error("prefix", $"the prefix '{prefix}' is reserved for the gateway (its own tools and spilled results)");
                 prefix = null;
             }
         }

@@ -14,6 +14,11 @@ internal sealed partial class McpDispatcher
         public AuditOutcome Value { get; private set; } = AuditOutcome.Error;
 
         public void Set(AuditOutcome outcome) => Value = outcome;
+
+        /// <summary>How many secrets were masked in the answer.</summary>
+        public int Redactions { get; private set; }
+
+        public void Redacted(int count) => Redactions += count;
     }
 
     private async ValueTask<byte[]?> AuditedAsync(JsonRpcMessage request, DownstreamSession? session, Identity identity, ToolRoute route,
@@ -30,16 +35,16 @@ internal sealed partial class McpDispatcher
         finally
         {
             Audit(request, session, identity, route, exposedName, Stopwatch.GetElapsedTime(started).TotalMilliseconds, outcome.Value,
-                reply?.Length ?? 0);
+                reply?.Length ?? 0, outcome.Redactions);
         }
     }
 
     private void Audit(JsonRpcMessage request, DownstreamSession? session, Identity identity, ToolRoute? route, string exposedName,
-        double durationMs, AuditOutcome outcome, long bytesOut)
+        double durationMs, AuditOutcome outcome, long bytesOut, int redactions = 0)
     {
         JsonSlice.TryGetProperty(request.Params, "arguments"u8, out var arguments);
         _audit.Write(new AuditRecord(_time.GetUtcNow(), identity.Name, session?.Id, session?.Transport ?? "post-sse",
             route is { Server.Length: > 0 } ? route.Server : null, exposedName, durationMs, outcome, request.Buffer.Length, bytesOut,
-            null, arguments)); // the log hashes the arguments only if anyone reads the record
+            null, arguments, redactions)); // the log hashes the arguments only if anyone reads the record
     }
 }

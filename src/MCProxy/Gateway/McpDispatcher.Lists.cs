@@ -41,6 +41,10 @@ internal sealed partial class McpDispatcher
     {
         var id = request.Id.Span.ToArray();
         var uri = JsonSlice.GetString(request.Params, "uri"u8);
+        if (uri is not null && uri.StartsWith(Output.SpillStore.UriPrefix, StringComparison.Ordinal))
+        {
+            return SpilledResult(request, id, uri, session, identity);
+        }
         if (uri is not null && !identity.Policy.Allows(uri))
         {
             LogDenied(_logger, identity.Name, "resource", uri);
@@ -73,6 +77,36 @@ internal sealed partial class McpDispatcher
                 outcome => ForwardAsync(id, request.Method!, supervisor, upstreamParams, session, toolResult: false, ct, outcome)).ConfigureAwait(false);
         }
         return await ForwardAsync(id, request.Method!, supervisor, upstreamParams, session, toolResult: false, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// resources/read of a cut-off result (mcproxy://results/&lt;id&gt;): the full result as JSON text, for the identity
+    /// whose call made it only — for anyone else it does not exist. Its owner needs no policy grant: it is its own answer.
+    /// </summary>
+    private byte[] SpilledResult(JsonRpcMessage request, byte[] id, string uri, DownstreamSession? session, Identity identity)
+    {
+        if (request.Method != "resources/read")
+        {
+            return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "spilled results can be read, not subscribed to");
+        }
+        if (_results.Spill.Read(identity.Name, uri) is not { } full)
+        {
+            return JsonRpcWriter.Error(id, -32002, $"Resource not found: '{uri}' (spilled results expire, and belong to the caller that made them)");
+        }
+        var answer = JsonRpcWriter.Response(id, JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("contents"u8);
+            w.WriteStartObject();
+            w.WriteString("uri"u8, uri);
+            w.WriteString("mimeType"u8, "application/json");
+            w.WriteString("text"u8, full);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+        Audit(request, session, identity, new ToolRoute("", uri), uri, 0, AuditOutcome.Ok, answer.Length);
+        return answer;
     }
 
     /// <summary>completion/complete: routed by the prompt name or resource URI in params.ref.</summary>

@@ -39,7 +39,7 @@ internal sealed partial class McpDispatcher
 
         var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
         return await AuditedAsync(request, session, identity, route, name,
-            outcome => ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct, outcome)).ConfigureAwait(false);
+            outcome => ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct, outcome, identity)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ internal sealed partial class McpDispatcher
     /// for tools/call, a JSON-RPC error otherwise).
     /// </summary>
     private async ValueTask<byte[]?> ForwardAsync(byte[] id, string method, Supervision.ServerSupervisor supervisor, byte[] upstreamParams,
-        DownstreamSession? session, bool toolResult, CancellationToken ct, CallOutcome? outcome = null)
+        DownstreamSession? session, bool toolResult, CancellationToken ct, CallOutcome? outcome = null, Identity? identity = null)
     {
         if (session is not null && session.InFlight.Count >= _maxInFlight)
         {
@@ -69,14 +69,21 @@ internal sealed partial class McpDispatcher
             outcome?.Set(reply.Kind != JsonRpcKind.Response ? AuditOutcome.Error
                 : JsonSlice.TryGetProperty(reply.Result, "isError"u8, out var isError) && isError.Span.SequenceEqual("true"u8) ? AuditOutcome.IsError
                 : AuditOutcome.Ok);
-            return reply.Kind == JsonRpcKind.Response
-                ? JsonRpcWriter.Response(id, reply.Result.Span)
-                : JsonRpcWriter.RawError(id, reply.Error.Span);
+            // Redaction, and for a tool result the output cap with spill, before anything leaves (Output).
+            var redactions = 0;
+            var answer = reply.Kind == JsonRpcKind.Response
+                ? JsonRpcWriter.Response(id, (toolResult
+                    ? _results.ToolResult(supervisor.Name, identity?.Name ?? Identity.Open.Name, reply.Result, ref redactions)
+                    : _results.Redact(supervisor.Name, reply.Result, ref redactions)).Span)
+                : JsonRpcWriter.RawError(id, _results.Redact(supervisor.Name, reply.Error, ref redactions).Span);
+            outcome?.Redacted(redactions);
+            return answer;
         }
         catch (UpstreamUnavailableException ex)
         {
             outcome?.Set(AuditOutcome.Error);
-            return toolResult ? ToolError(id, ex.Message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, ex.Message);
+            var message = RedactMessage(supervisor.Name, ex.Message, outcome);
+            return toolResult ? ToolError(id, message) : JsonRpcWriter.Error(id, JsonRpcErrorCodes.InternalError, message);
         }
         catch (UpstreamTimeoutException ex)
         {
@@ -98,6 +105,14 @@ internal sealed partial class McpDispatcher
                 session!.InFlight.TryRemove(key, out _);
             }
         }
+    }
+
+    private string RedactMessage(string server, string message, CallOutcome? outcome)
+    {
+        var count = 0;
+        message = _results.RedactorFor(server).Redact(message, ref count);
+        outcome?.Redacted(count);
+        return message;
     }
 
     /// <summary>A name not in the catalogue: either its server is down (say why) or it does not exist at all.</summary>

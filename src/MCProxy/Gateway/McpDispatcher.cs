@@ -27,11 +27,13 @@ internal sealed partial class McpDispatcher
     private readonly int _maxInFlight;
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
+    private readonly Output.ResultFilter _results;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
         ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
-        AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger)
+        AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger, Output.ResultFilter results)
     {
+        _results = results;
         _audit = audit;
         _time = time;
         _maxInFlight = options.Limits.MaxInFlightPerSession;

@@ -20,8 +20,14 @@ namespace MCProxy.Health;
 internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app, ServerRegistry servers, SessionRegistry sessions,
-        GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard, Security.Authenticator authenticator)
+        GatewayReadiness readiness, ConfigState config, TimeProvider time, OriginGuard guard, Security.Authenticator authenticator,
+        Output.ResultFilter results)
     {
+        string Redact(string server, string line)
+        {
+            var count = 0;
+            return results.RedactorFor(server).Redact(line, ref count);
+        }
         var started = time.GetUtcNow();
         app.MapGet("/health", guard.Wrap(async context =>
         {
@@ -79,7 +85,7 @@ internal static class HealthEndpoint
                 w.WriteStartArray("servers"u8);
                 foreach (var entry in entries)
                 {
-                    ServerStatusWriter.Write(w, entry, details ? StatusDetail.Full : StatusDetail.StatesOnly);
+                    ServerStatusWriter.Write(w, entry, details ? StatusDetail.Full : StatusDetail.StatesOnly, Redact);
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();

@@ -31,11 +31,12 @@ internal static class EndpointRouteBuilderExtensions
         app.MapLegacySse(gateway);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
             services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard,
-            services.GetRequiredService<Security.Authenticator>());
+            services.GetRequiredService<Security.Authenticator>(), services.GetRequiredService<Output.ResultFilter>());
         app.MapProtectedResource(services.GetRequiredService<Security.Authenticator>());
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();
+        var results = services.GetRequiredService<Output.ResultFilter>();
         // list_changed per session view: after a catalogue change, and after an auth edit changed who sees what.
         var notifier = services.GetRequiredService<ListChangeNotifier>();
         services.GetRequiredService<Aggregation.CatalogPublisher>().ListsChanged += _ => notifier.Changed();
@@ -44,6 +45,7 @@ internal static class EndpointRouteBuilderExtensions
         {
             authenticator.Update(config.Auth);
             audit.Update(config.Audit);
+            results.Update(config.Results);
         };
         return app;
     }

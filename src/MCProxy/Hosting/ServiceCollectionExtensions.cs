@@ -40,6 +40,9 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<McpDispatcher>();
+        services.AddSingleton(sp => new Output.InitialResults(sp.GetRequiredService<InitialConfig>().Config.Results));
+        services.AddSingleton<Output.SpillStore>();
+        services.AddSingleton<Output.ResultFilter>();
         services.AddSingleton<OriginGuard>();
         services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.Authenticator>>()));

@@ -91,7 +91,8 @@ internal sealed partial class Reconciler
                         entry.Order = order[name];
                         // Equal configs may still differ in what needs no restart: take the new definition.
                         if (desired[name].Config is { } next && entry.Definition.Config is { } current &&
-                            (current.Tools != next.Tools || current.Shape != next.Shape))
+                            (current.Tools != next.Tools || current.Shape != next.Shape || current.MaxOutputBytes != next.MaxOutputBytes ||
+                             current.Redact != next.Redact))
                         {
                             entry.Definition = desired[name];
                             refilter = true;

@@ -83,6 +83,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         w.WriteNumber("bytesIn"u8, r.BytesIn);
         w.WriteNumber("bytesOut"u8, r.BytesOut);
         w.WriteString("argsSha256"u8, r.ArgsSha256);
+        w.WriteNumber("redactions"u8, r.Redactions);
         if (includeArguments && !r.Arguments.IsEmpty && JsonSlice.IsObject(r.Arguments.Span))
         {
             w.WritePropertyName("arguments"u8);

@@ -16,4 +16,5 @@ internal sealed record AuditRecord(
     long BytesIn,
     long BytesOut,
     string? ArgsSha256,
-    ReadOnlyMemory<byte> Arguments);
+    ReadOnlyMemory<byte> Arguments,
+    int Redactions = 0);
