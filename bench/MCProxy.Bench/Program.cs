@@ -100,7 +100,7 @@ if (Run("doors"))
         [
             new DoorTarget("MCProxy", "/mcp", () => Mcp(gateway.BaseUrl), tool),
             new DoorTarget("MCProxy", "legacy SSE", () => Sse(gateway.BaseUrl), tool),
-        ], stdio, rounds, roundCalls, warmup, roundC4);
+        ], DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4);
         doorRows.Add((label, result.Doors, result.DirectP50, result.DirectC4));
         Console.WriteLine($"{label + " direct stdio",-40} {result.DirectP50,8:F3} {0,8:F3} {result.DirectC4,12:F0} {1,12:P0}");
         foreach (var d in result.Doors)
@@ -127,7 +127,7 @@ if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
         new DoorTarget("mcp-proxy", "legacy SSE", () => Sse(peer.BaseUrl), "echo"),
         new DoorTarget("MCProxy", "/mcp", () => Mcp(gateway.BaseUrl), "t__echo"),
         new DoorTarget("mcp-proxy", "/mcp", () => Mcp(peer.BaseUrl), "echo"),
-    ], stdio, rounds, roundCalls, warmup, roundC4);
+    ], DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4);
     Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, c=4 {result.DirectC4:F0} calls/s");
     Console.WriteLine($"{"door",-12} {"MCProxy +p50",13} {"mcp-proxy +p50",15} {"ours/peer",10} {"MCProxy c=4",12} {"mcp-proxy c=4",14} {"ours/peer",10} {"ours % direct",14}");
     foreach (var door in new[] { "legacy SSE", "/mcp" })
@@ -158,7 +158,7 @@ if (Run("auth"))
         new DoorTarget("no auth", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, open.BaseUrl)), "t__echo"),
         new DoorTarget("token + policy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, guarded.BaseUrl, token)), "t__echo"),
         new DoorTarget("JWT + policy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, jwtGuarded.BaseUrl, jwt)), "t__echo"),
-    ], stdio, rounds, roundCalls, warmup, roundC4);
+    ], DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4);
     var openRow = result.Doors[0];
     Console.WriteLine($"{"gateway",-16} {"+p50 ms",8} {"c=4 calls/s",12}");
     foreach (var d in result.Doors) Console.WriteLine($"{d.Target.Gateway,-16} {d.AddedP50,8:F3} {d.C4Rate,12:F0}");
@@ -182,7 +182,7 @@ if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
     {
         var urls = new Dictionary<string, string> { ["MCProxy"] = gateway.BaseUrl, ["SDK stateful"] = spikes["stateful"].BaseUrl, ["SDK stateless"] = spikes["stateless"].BaseUrl };
         var result = await AlternatingRounds.RunAsync(urls.Select(u => new DoorTarget(u.Key, "/mcp", () => Mcp(u.Value), "t__echo")).ToList(),
-            stdio, rounds, roundCalls, warmup, roundC4);
+            DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4);
         Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, c=4 {result.DirectC4:F0} calls/s");
         Console.WriteLine($"{"front door",-14} {"+p50 ms",8} {"c=4 calls/s",12} {"RSS MiB",8} {"unknown fields kept",20} {"cancel reaches child",21}");
         foreach (var door in result.Doors)

@@ -8,7 +8,7 @@ namespace MCProxy.Bench;
 /// The baseline: the same lean client talking to the same child directly over stdio, with the framing work a
 /// gateway client does (serialise a request, read one line, parse it).
 /// </summary>
-internal sealed class StdioClient : IAsyncDisposable
+internal sealed class StdioClient : IDoorClient
 {
     private readonly Process _process;
     private readonly Stream _stdin;
