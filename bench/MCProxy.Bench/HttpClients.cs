@@ -96,13 +96,32 @@ internal sealed class StreamableClient : IDoorClient
             $"Accept: application/json, text/event-stream\r\n{(_session.Length > 0 ? $"Mcp-Session-Id: {_session}\r\n" : "")}MCP-Protocol-Version: 2025-11-25\r\n");
         if (headers.GetValueOrDefault("content-type", "").StartsWith("text/event-stream", StringComparison.Ordinal))
         {
-            var text = Encoding.UTF8.GetString(bytes);
-            var data = text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
-            bytes = Encoding.UTF8.GetBytes(data);
+            return AnswerInEvents(bytes, id);
         }
         using var doc = JsonDocument.Parse(bytes);
         if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
         return doc.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// The answer in an SSE body: the event whose data is the response to <paramref name="id"/>. Other events are
+    /// skipped: server-everything opens with a priming event whose data is empty, and a server may send its own
+    /// notifications before the answer.
+    /// </summary>
+    private static JsonElement AnswerInEvents(byte[] body, long id)
+    {
+        foreach (var line in Encoding.UTF8.GetString(body).Split('\n'))
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+            var data = line.AsSpan("data:".Length).Trim();
+            if (data.IsEmpty || data[0] != '{') continue;
+            using var doc = JsonDocument.Parse(data.ToString());
+            if (doc.RootElement.TryGetProperty("id", out var rid) && rid.ValueKind == JsonValueKind.Number && !doc.RootElement.TryGetProperty("method", out _))
+            {
+                return rid.GetInt64() == id ? doc.RootElement.Clone() : throw new InvalidOperationException("reply to another request");
+            }
+        }
+        throw new InvalidOperationException("the event stream ended without the answer");
     }
 
     /// <summary>

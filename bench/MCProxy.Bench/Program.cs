@@ -1,5 +1,6 @@
 // MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
 // Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick] [--only SECTION]
+// Sections: latency, doors, peer, remote, auth, sdk, throughput, memory, startup, reload.
 // Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
 using System.Diagnostics;
 using System.Globalization;
@@ -136,6 +137,56 @@ if (Run("peer") && everything && File.Exists(PeerProcess.Executable))
         var theirs = result.Doors.Single(d => d.Target.Gateway == "mcp-proxy" && d.Target.Door == door);
         peerRows.Add((door, ours, theirs));
         Console.WriteLine($"{door,-12} {ours.AddedP50,13:F3} {theirs.AddedP50,15:F3} {ours.AddedP50 / theirs.AddedP50,10:F2} {ours.C4Rate,12:F0} {theirs.C4Rate,14:F0} {ours.C4Rate / theirs.C4Rate,10:F2} {ours.C4Rate / result.DirectC4,14:P0}");
+    }
+}
+
+// ---------------------------------------------------------------- remote upstreams: server-everything over HTTP
+// The remote hop: server-everything started as a remote server (streamableHttp, then sse) and called by the lean
+// client directly, against the same client going through a gateway that fronts it as "type": "http" / "sse".
+var remoteRows = new List<(string Type, IReadOnlyList<DoorResult> Doors, double DirectP50, double DirectC4)>();
+const double RemoteAddedTarget = 0.2, RemoteC4Target = 0.70;
+if (Run("remote") && !everything)
+{
+    Console.WriteLine();
+    Console.WriteLine($"## remote: skipped, {Paths.EverythingJs} is missing (cd tests/e2e && npm ci)");
+}
+else if (Run("remote"))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## remote upstream: server-everything as a remote server, the lean client direct against the same client through MCProxy; medians of {rounds} alternating rounds ({roundCalls} sequential calls, {roundC4} calls at c=4)");
+    Console.WriteLine($"{"upstream type / path",-46} {"p50 ms",8} {"+p50 ms",8} {$"≤ {RemoteAddedTarget:F1} ms",9} {"c=4 calls/s",12} {"% of direct",12} {$"≥ {RemoteC4Target:P0}",7}");
+    var modes = new (string Mode, string Type, string Endpoint, string Door, Func<string, Task<IDoorClient>> Connect)[]
+    {
+        ("streamableHttp", "http", "/mcp", "/mcp", Mcp),
+        ("sse", "sse", "/sse", "legacy SSE", Sse),
+    };
+    foreach (var (mode, type, endpoint, door, connect) in modes)
+    {
+        await using var remote = await RemoteEverything.StartAsync(mode);
+        await using var gateway = await GatewayProcess.StartAsync(http,
+            Config($"{{\"name\":\"t\",\"type\":\"{type}\",\"url\":\"{remote.BaseUrl}{endpoint}\"}}"), workDir);
+        var result = await AlternatingRounds.RunAsync(
+        [
+            new DoorTarget("MCProxy", door, () => connect(gateway.BaseUrl), "t__echo"),
+            new DoorTarget("MCProxy", "POST /sse", () => Task.FromResult<IDoorClient>(new PlainJsonClient(http, gateway.BaseUrl)), "t__echo"),
+        ], new DoorTarget("direct", door, () => connect(remote.BaseUrl), "echo"), rounds, roundCalls, warmup, roundC4);
+        remoteRows.Add((type, result.Doors, result.DirectP50, result.DirectC4));
+        Console.WriteLine($"{$"\"{type}\": direct {door} ({mode} {endpoint})",-46} {result.DirectP50,8:F3} {"",8} {"",9} {result.DirectC4,12:F0} {1,12:P1}");
+        foreach (var d in result.Doors)
+        {
+            var share = d.C4Rate / result.DirectC4;
+            Console.WriteLine($"{$"\"{type}\": MCProxy {d.Target.Door}",-46} {d.P50,8:F3} {d.AddedP50,8:F3} {(d.AddedP50 <= RemoteAddedTarget ? "met" : "MISSED"),9} {d.C4Rate,12:F0} {share,12:P1} {(share >= RemoteC4Target ? "met" : "MISSED"),7}");
+        }
+        // The front door alone (ping is answered by the gateway, no upstream request): the part of the added p50
+        // that is the client→gateway HTTP round trip; the rest is the gateway's own request to the remote server.
+        var plain = new PlainJsonClient(http, gateway.BaseUrl);
+        var ping = await Measure.LatencyAsync(async m =>
+        {
+            await plain.CallAsync("ping", "{}");
+            return JsonDocument.Parse($"{{\"result\":{{\"content\":[{{\"text\":\"{m}\"}}]}}}}").RootElement;
+        }, roundCalls, warmup);
+        await plain.DisposeAsync();
+        Console.WriteLine($"{$"\"{type}\": MCProxy POST /sse ping (no upstream)",-46} {ping.P50,8:F3}");
     }
 }
 
@@ -399,5 +450,7 @@ Console.WriteLine(
     $"summary: +p50 plain {plainRow.Stats.P50 - plainRow.Direct.P50:F3} ms, /mcp {mcpRow.Stats.P50 - mcpRow.Direct.P50:F3} ms, " +
     $"ratio {plainRow.Stats.P50 / plainRow.Direct.P50:F2}; c=4 throughput {c4.Gateway / c4.Direct:P0} of direct; " +
     $"RSS idle {memoryRows[0].Idle:F0} MiB, 10 children after load {mem10.After.Max():F0} MiB; start {starts[2]:F0} ms; " +
-    $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
+    $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); " +
+    string.Concat(remoteRows.Select(r => $"remote \"{r.Type}\" +p50 {r.Doors[0].AddedP50:F3} ms, c=4 {r.Doors[0].C4Rate / r.DirectC4:P0} of direct; ")) +
+    $"errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
 return Measure.Failures == 0 ? 0 : 1;
