@@ -117,6 +117,9 @@ internal static class ConfigLoader
         }
         var audit = root.TryGetProperty("audit", out var auditElement) ? AuditConfig.Parse(auditElement, fileErrors) : AuditConfig.Default;
         var results = ParseResults(root, fileErrors);
+        var disclosure = root.TryGetProperty("disclosure", out var disclosureElement)
+            ? DisclosureConfig.Parse(disclosureElement, DisclosureConfig.Default, (field, message) => fileErrors.Add(new ConfigError(null, "$." + field, message))) ?? DisclosureConfig.Default
+            : DisclosureConfig.Default;
         var inheritEnv = true;
         if (root.TryGetProperty("inheritEnv", out var inheritElement) && inheritElement.ValueKind != JsonValueKind.Null)
         {
@@ -151,7 +154,7 @@ internal static class ConfigLoader
         {
             return ConfigLoadResult.Rejected(fileErrors);
         }
-        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit) { Results = results }, []);
+        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit) { Results = results, Disclosure = disclosure }, []);
     }
 
     /// <summary>Top-level "maxOutputBytes", "redact" and "spill" (see <see cref="ResultsConfig"/>).</summary>

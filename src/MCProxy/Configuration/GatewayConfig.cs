@@ -11,6 +11,9 @@ internal sealed record GatewayConfig(IReadOnlyList<ServerDefinition> Servers, Au
     /// <summary>Output cap, redaction and spill for every server (a server's own settings override).</summary>
     public ResultsConfig Results { get; init; } = ResultsConfig.Default;
 
+    /// <summary>Gateway-wide progressive disclosure (roles and identities may override; so may <c>?tools=</c>).</summary>
+    public DisclosureConfig Disclosure { get; init; } = DisclosureConfig.Default;
+
     public bool Equals(GatewayConfig? other) => other is not null && Servers.SequenceEqual(other.Servers);
 
     public override int GetHashCode() => Servers.Count;

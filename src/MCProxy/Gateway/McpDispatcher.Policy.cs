@@ -15,6 +15,20 @@ internal sealed partial class McpDispatcher
         return ListPageOf(request, list.ArrayName, items, whole);
     }
 
+    /// <summary>tools/list: the caller's view, or in discover mode (see Disclosure) the meta tools and its pinned tools.</summary>
+    private byte[] ToolsListFor(JsonRpcMessage request, DownstreamSession? session, Identity identity)
+    {
+        var catalog = _catalog.Current.Tools;
+        var (items, whole) = ListViews.For(identity.Policy, catalog);
+        var config = _disclosure.For(identity, session?.Identity);
+        if (config.Mode != Configuration.DisclosureMode.Full &&
+            _disclosure.DiscoverList(config, catalog, identity.Policy, items.Count, whole) is { } discover)
+        {
+            return JsonRpcWriter.Response(request.Id.Span, discover);
+        }
+        return ListPageOf(request, catalog.ArrayName, items, whole);
+    }
+
     private byte[] ListFor(JsonRpcMessage request, Identity identity, UriCatalog list)
     {
         var (items, whole) = ListViews.For(identity.Policy, list);

@@ -16,6 +16,10 @@ internal sealed partial class McpDispatcher
         {
             return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, "tools/call needs params.name (a tool from tools/list)");
         }
+        if (_meta.IsMeta(name))
+        {
+            return await MetaToolAsync(request, id, name, session, identity, ct).ConfigureAwait(false);
+        }
         if (!identity.Policy.Allows(name))
         {
             LogDenied(_logger, identity.Name, "tool", name);
@@ -105,6 +109,50 @@ internal sealed partial class McpDispatcher
                 session!.InFlight.TryRemove(key, out _);
             }
         }
+    }
+
+    /// <summary>
+    /// The discover-mode tools (Disclosure.MetaTools NOTE 1: exempt from policy, they reach only what it allows).
+    /// mcproxy__call_tool re-enters tools/call with the inner name, arguments and _meta, under the request's own id,
+    /// so its answer is byte for byte the direct call's, with the same policy, audit, caps and redaction.
+    /// </summary>
+    private async ValueTask<byte[]?> MetaToolAsync(JsonRpcMessage request, byte[] id, string name, DownstreamSession? session, Identity identity,
+        CancellationToken ct)
+    {
+        JsonSlice.TryGetProperty(request.Params, "arguments"u8, out var arguments);
+        var catalog = _catalog.Current.Tools;
+        if (name == _meta.SearchName || name == _meta.DescribeName)
+        {
+            var result = name == _meta.SearchName
+                ? _meta.Search(arguments, catalog, identity.Policy.Allows)
+                : _meta.Describe(arguments, catalog, identity.Policy.Allows);
+            var answer = JsonRpcWriter.Response(id, result);
+            Audit(request, session, identity, new ToolRoute("", name), name, 0, AuditOutcome.Ok, answer.Length);
+            return answer;
+        }
+        var inner = JsonSlice.GetString(arguments, "name"u8);
+        if (string.IsNullOrEmpty(inner) || _meta.IsMeta(inner))
+        {
+            return ToolError(id, "mcproxy__call_tool needs \"name\": a tool's exact name from mcproxy__search_tools (not a mcproxy__ meta tool)");
+        }
+        var innerParams = JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name"u8, inner);
+            if (JsonSlice.TryGetProperty(arguments, "arguments"u8, out var innerArguments))
+            {
+                w.WritePropertyName("arguments"u8);
+                w.WriteRawValue(innerArguments.Span, skipInputValidation: true);
+            }
+            if (JsonSlice.TryGetProperty(request.Params, "_meta"u8, out var meta))
+            {
+                w.WritePropertyName("_meta"u8);
+                w.WriteRawValue(meta.Span, skipInputValidation: true);
+            }
+            w.WriteEndObject();
+        });
+        var direct = JsonRpcMessage.Parse(JsonRpcWriter.Request(id, "tools/call", innerParams));
+        return await CallToolAsync(direct, session, identity, ct).ConfigureAwait(false);
     }
 
     private string RedactMessage(string server, string message, CallOutcome? outcome)

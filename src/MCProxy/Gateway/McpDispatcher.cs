@@ -28,11 +28,16 @@ internal sealed partial class McpDispatcher
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
     private readonly Output.ResultFilter _results;
+    private readonly Disclosure.DisclosurePolicy _disclosure;
+    private readonly Disclosure.MetaTools _meta;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
         ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
-        AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger, Output.ResultFilter results)
+        AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger, Output.ResultFilter results,
+        Disclosure.DisclosurePolicy disclosure, Disclosure.MetaTools meta)
     {
+        _disclosure = disclosure;
+        _meta = meta;
         _results = results;
         _audit = audit;
         _time = time;
@@ -77,7 +82,7 @@ internal sealed partial class McpDispatcher
             case "tools/call":
                 return CallToolAsync(request, session, identity, ct);
             case "tools/list":
-                return Done(ListFor(request, identity, _catalog.Current.Tools));
+                return Done(ToolsListFor(request, session, identity));
             case "initialize":
                 return Done(Initialize(request, session));
             case "ping":

@@ -37,6 +37,7 @@ internal static class EndpointRouteBuilderExtensions
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();
         var results = services.GetRequiredService<Output.ResultFilter>();
+        var disclosure = services.GetRequiredService<Disclosure.DisclosurePolicy>();
         // list_changed per session view: after a catalogue change, and after an auth edit changed who sees what.
         var notifier = services.GetRequiredService<ListChangeNotifier>();
         services.GetRequiredService<Aggregation.CatalogPublisher>().ListsChanged += _ => notifier.Changed();
@@ -46,6 +47,7 @@ internal static class EndpointRouteBuilderExtensions
             authenticator.Update(config.Auth);
             audit.Update(config.Audit);
             results.Update(config.Results);
+            disclosure.Update(config.Disclosure);
         };
         return app;
     }

@@ -42,11 +42,16 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton(sp => new Output.InitialResults(sp.GetRequiredService<InitialConfig>().Config.Results));
         services.AddSingleton<Output.SpillStore>();
+        services.AddSingleton(sp => new Disclosure.InitialDisclosure(sp.GetRequiredService<InitialConfig>().Config.Disclosure));
+        services.AddSingleton<Disclosure.MetaTools>();
+        services.AddSingleton<Disclosure.DisclosurePolicy>();
         services.AddSingleton<Output.ResultFilter>();
         services.AddSingleton<OriginGuard>();
         services.AddSingleton(sp => new Security.Authenticator(sp.GetRequiredService<InitialConfig>().Config.Auth,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.Authenticator>>()));
-        services.AddSingleton<Security.AuthGate>();
+        services.AddSingleton(sp => new Security.AuthGate(sp.GetRequiredService<Security.Authenticator>(), sp.GetRequiredService<Security.AuditLog>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.AuthGate>>(),
+            () => sp.GetRequiredService<Disclosure.DisclosurePolicy>().Gateway));
         services.AddSingleton(sp => new Security.AuditLog(sp.GetRequiredService<InitialConfig>().Config.Audit,
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.AuditLog>>()));
         services.AddSingleton<Security.IdentityRateLimiter>();

@@ -9,7 +9,8 @@ namespace MCProxy.Security;
 /// naming a configured identity, else 401 with <c>WWW-Authenticate: Bearer resource_metadata="…"</c> (RFC 9728) and
 /// a JSON-RPC error body. The identity rides on the request for the doors behind it (<see cref="Of"/>).
 /// </summary>
-internal sealed partial class AuthGate(Authenticator authenticator, AuditLog audit, TimeProvider time, ILogger<AuthGate> logger)
+internal sealed partial class AuthGate(Authenticator authenticator, AuditLog audit, TimeProvider time, ILogger<AuthGate> logger,
+    Func<Configuration.DisclosureConfig> disclosureDefault)
 {
     private const string ItemKey = "mcproxy.identity";
     public const string MetadataPath = "/.well-known/oauth-protected-resource";
@@ -24,6 +25,18 @@ internal sealed partial class AuthGate(Authenticator authenticator, AuditLog aud
     {
         if (await authenticator.AuthenticateAsync(AuthorizationOf(context.Request)).ConfigureAwait(false) is { } identity)
         {
+            // ?tools=full|discover|auto on the endpoint URL: this connection's disclosure, for clients that cannot send headers.
+            if (context.Request.Query.TryGetValue("tools", out var tools))
+            {
+                if (Configuration.DisclosureConfig.ParseMode(tools.ToString()) is not { } mode)
+                {
+                    await Gateway.HttpIo.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.InvalidRequest,
+                        "?tools= must be full, discover or auto").ConfigureAwait(false);
+                    return;
+                }
+                var inherited = identity.Disclosure ?? disclosureDefault();
+                identity = identity with { Disclosure = inherited with { Mode = mode } };
+            }
             context.Items[ItemKey] = identity;
             await next(context).ConfigureAwait(false);
             return;
