@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace MCProxy.Hosting;
 
-/// <summary>Maps every front door: /mcp, /sse, /messages, /health.</summary>
+/// <summary>Maps every front door: /mcp, /sse, /messages, /api (REST), /health.</summary>
 internal static class EndpointRouteBuilderExtensions
 {
     public static IEndpointRouteBuilder MapMcProxy(this IEndpointRouteBuilder app)
@@ -29,6 +29,8 @@ internal static class EndpointRouteBuilderExtensions
             services.GetRequiredService<Security.AuditLog>());
         app.MapStreamableHttp(gateway);
         app.MapLegacySse(gateway);
+        new Gateway.Rest.RestApi(gateway, services.GetRequiredService<Aggregation.CatalogPublisher>(), services.GetRequiredService<ServerRegistry>(),
+            services.GetRequiredService<Security.Authenticator>(), services.GetRequiredService<Aggregation.GatewaySeparator>().Value).Map(app);
         app.MapHealth(services.GetRequiredService<ServerRegistry>(), gateway.Sessions,
             services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard,
             services.GetRequiredService<Security.Authenticator>(), services.GetRequiredService<Output.ResultFilter>());
