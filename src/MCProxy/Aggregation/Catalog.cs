@@ -10,6 +10,9 @@ internal sealed record Catalog(
 {
     public static readonly Catalog Empty = new(ToolCatalog.Empty,
         ToolCatalog.Build([], [], "__", "prompts"), UriCatalog.EmptyResources, UriCatalog.EmptyTemplates, new CatalogCapabilities(false, false, false, false, false));
+
+    /// <summary>The broadcast tools (exposed name → what it reaches); empty unless <c>"broadcast": true</c>.</summary>
+    public IReadOnlyDictionary<string, BroadcastTools.Target> Broadcasts { get; init; } = new Dictionary<string, BroadcastTools.Target>();
 }
 
 /// <summary>The union of what the ready children offer, as advertised in initialize.</summary>

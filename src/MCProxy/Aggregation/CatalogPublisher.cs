@@ -32,6 +32,22 @@ internal sealed partial class CatalogPublisher
 
     public Catalog Current => Volatile.Read(ref _current);
 
+    private volatile bool _broadcast;
+
+    /// <summary>Top-level <c>"broadcast"</c>: adds the broadcast tools (see <see cref="BroadcastTools"/>); rebuilds when it changes.</summary>
+    public bool Broadcast
+    {
+        get => _broadcast;
+        set
+        {
+            if (_broadcast != value)
+            {
+                _broadcast = value;
+                Rebuild();
+            }
+        }
+    }
+
     /// <summary>Raised (outside any lock) with the list_changed notification methods owed to clients.</summary>
     public event Action<IReadOnlyList<string>>? ListsChanged;
 
@@ -57,11 +73,14 @@ internal sealed partial class CatalogPublisher
             // A server's "tools" filter hides tools from everyone (its current definition: edits apply live).
             var tools = entries.Select(e => (e.Name, e.Definition.Config?.Tools is { } filter && filter != Configuration.ToolFilter.All
                 ? (IReadOnlyList<Protocol.UpstreamTool>)e.Supervisor!.Status.Tools.Where(t => filter.Allows(t.Name)).ToList()
-                : e.Supervisor!.Status.Tools));
+                : e.Supervisor!.Status.Tools)).ToList();
             var shapes = entries.ToDictionary(e => e.Name, e => e.Definition.Config?.Shape ?? Configuration.ToolShape.None, StringComparer.Ordinal);
             Configuration.ToolShape ShapeOf(string server) => shapes.TryGetValue(server, out var shape) ? shape : Configuration.ToolShape.None;
+            var (broadcastDefinitions, broadcasts) = _broadcast
+                ? BroadcastTools.Build(tools, s => ShapeOf(s).Tags, _separator)
+                : ([], new Dictionary<string, BroadcastTools.Target>());
             var next = new Catalog(
-                ToolCatalog.Build(tools, _builtIn.Definitions, _separator, shapes: ShapeOf),
+                ToolCatalog.Build(tools, [.. _builtIn.Definitions, .. broadcastDefinitions], _separator, shapes: ShapeOf),
                 ToolCatalog.Build(ready.Select(s => (s.Name, s.Prompts)), [], _separator, "prompts", ShapeOf),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Resources)), Protocol.ListKind.Resources),
                 UriCatalog.Build(ready.Select(s => (s.Name, s.Templates)), Protocol.ListKind.Templates),
@@ -71,7 +90,10 @@ internal sealed partial class CatalogPublisher
                     Subscribe: ready.Any(s => s.Info is { } i && Protocol.JsonSlice.TryGetProperty(i.Capabilities, "resources"u8, out var r) &&
                                               Protocol.JsonSlice.TryGetProperty(r, "subscribe"u8, out var sub) && sub.Span.SequenceEqual("true"u8)),
                     Logging: ready.Any(s => s.Has("logging"u8)),
-                    Completions: ready.Any(s => s.Has("completions"u8))));
+                    Completions: ready.Any(s => s.Has("completions"u8))))
+            {
+                Broadcasts = broadcasts,
+            };
             var previous = _current;
             if (!next.Tools.ListResult.AsSpan().SequenceEqual(previous.Tools.ListResult))
             {

@@ -12,9 +12,10 @@ internal static class ConfigLoader
 {
     public const string ReservedServerName = "mcproxy";
 
-    /// <summary>Names no server may take: the gateway's own tools, and the home of spilled results (mcproxy://results/…).</summary>
+    /// <summary>Names no server may take: the gateway's own tools, the home of spilled results (mcproxy://results/…), the broadcast tools.</summary>
     public static bool IsReserved(string name) =>
-        string.Equals(name, ReservedServerName, StringComparison.OrdinalIgnoreCase) || string.Equals(name, "results", StringComparison.OrdinalIgnoreCase);
+        string.Equals(name, ReservedServerName, StringComparison.OrdinalIgnoreCase) || string.Equals(name, "results", StringComparison.OrdinalIgnoreCase) ||
+        string.Equals(name, "broadcast", StringComparison.OrdinalIgnoreCase);
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -120,6 +121,18 @@ internal static class ConfigLoader
         var disclosure = root.TryGetProperty("disclosure", out var disclosureElement)
             ? DisclosureConfig.Parse(disclosureElement, DisclosureConfig.Default, (field, message) => fileErrors.Add(new ConfigError(null, "$." + field, message))) ?? DisclosureConfig.Default
             : DisclosureConfig.Default;
+        var broadcast = false;
+        if (root.TryGetProperty("broadcast", out var broadcastElement) && broadcastElement.ValueKind != JsonValueKind.Null)
+        {
+            if (broadcastElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                fileErrors.Add(new ConfigError(null, "$.broadcast", "\"broadcast\" must be true or false"));
+            }
+            else
+            {
+                broadcast = broadcastElement.GetBoolean();
+            }
+        }
         var inheritEnv = true;
         if (root.TryGetProperty("inheritEnv", out var inheritElement) && inheritElement.ValueKind != JsonValueKind.Null)
         {
@@ -154,7 +167,7 @@ internal static class ConfigLoader
         {
             return ConfigLoadResult.Rejected(fileErrors);
         }
-        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit) { Results = results, Disclosure = disclosure }, []);
+        return new ConfigLoadResult(new GatewayConfig(definitions, auth, audit) { Results = results, Disclosure = disclosure, Broadcast = broadcast }, []);
     }
 
     /// <summary>Top-level "maxOutputBytes", "redact" and "spill" (see <see cref="ResultsConfig"/>).</summary>

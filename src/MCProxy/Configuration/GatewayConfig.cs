@@ -14,6 +14,9 @@ internal sealed record GatewayConfig(IReadOnlyList<ServerDefinition> Servers, Au
     /// <summary>Gateway-wide progressive disclosure (roles and identities may override; so may <c>?tools=</c>).</summary>
     public DisclosureConfig Disclosure { get; init; } = DisclosureConfig.Default;
 
+    /// <summary>Top-level <c>"broadcast": true</c>: tools that call the same tool on several servers at once.</summary>
+    public bool Broadcast { get; init; }
+
     public bool Equals(GatewayConfig? other) => other is not null && Servers.SequenceEqual(other.Servers);
 
     public override int GetHashCode() => Servers.Count;

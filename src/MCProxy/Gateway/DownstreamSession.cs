@@ -11,7 +11,7 @@ namespace MCProxy.Gateway;
 internal abstract class DownstreamSession
 {
     private readonly long _queueBudget;
-    private readonly ConcurrentDictionary<OutboundQueue, byte> _related = new();
+    private readonly ConcurrentDictionary<OutboundQueue, long> _related = new(); // each open POST stream, with its attach order
     private OutboundQueue? _stream;
     private long _queuedBytes;
     private int _closed;
@@ -81,11 +81,19 @@ internal abstract class DownstreamSession
     /// <summary>Queues a message for the client's stream. False when there is no stream or the client stopped reading.</summary>
     public bool TrySend(byte[] message) => Volatile.Read(ref _stream) is { } stream && stream.TryWrite(message);
 
+    /// <summary>
+    /// The event stream of the POST being answered, for the code that answers it (an async flow): progress of that
+    /// request goes there, not to whichever POST of the session happens to be open.
+    /// </summary>
+    public static readonly AsyncLocal<OutboundQueue?> RequestStream = new();
+
+    private long _attached;
+
     /// <summary>Opens a queue tied to one POST (Streamable HTTP answered as text/event-stream).</summary>
     public OutboundQueue AttachRelated(Action abort)
     {
         var queue = new OutboundQueue(this, abort);
-        _related[queue] = 0;
+        _related[queue] = Interlocked.Increment(ref _attached);
         return queue;
     }
 
@@ -99,9 +107,15 @@ internal abstract class DownstreamSession
     /// Sends a message that belongs to a request in flight (progress, a relayed server→client request): on a POST's
     /// own event stream when one is open, else on the session's stream. The spec lets either carry it.
     /// </summary>
-    public bool TrySendRelated(byte[] message)
+    /// <param name="preferred">The POST the message belongs to, if known and still open; otherwise the newest open one
+    /// (an older POST may be finishing and about to close: what it takes now would be lost).</param>
+    public bool TrySendRelated(byte[] message, OutboundQueue? preferred = null)
     {
-        foreach (var queue in _related.Keys)
+        if (preferred is not null && _related.ContainsKey(preferred) && preferred.TryWrite(message))
+        {
+            return true;
+        }
+        foreach (var queue in _related.OrderByDescending(kv => kv.Value).Select(kv => kv.Key))
         {
             if (queue.TryWrite(message))
             {

@@ -30,6 +30,10 @@ internal sealed partial class McpDispatcher
         {
             return UnroutableTool(id, name);
         }
+        if (_catalog.Current.Broadcasts.TryGetValue(name, out var broadcast))
+        {
+            return await BroadcastAsync(request, id, broadcast, session, identity, ct).ConfigureAwait(false);
+        }
         if (route.Server.Length == 0)
         {
             var answer = JsonRpcWriter.Response(id, _builtIn.Call(name));
@@ -153,6 +157,101 @@ internal sealed partial class McpDispatcher
         });
         var direct = JsonRpcMessage.Parse(JsonRpcWriter.Request(id, "tools/call", innerParams));
         return await CallToolAsync(direct, session, identity, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A broadcast tool: the same arguments to every server it reaches, in parallel, each as a direct tools/call of
+    /// that server's exposed tool (its own policy check, audit, timeout, caps and redaction); one result lists every
+    /// server's answer or error. It takes as long as the slowest server, bounded by that server's timeout.
+    /// </summary>
+    private async ValueTask<byte[]?> BroadcastAsync(JsonRpcMessage request, byte[] id, BroadcastTools.Target target, DownstreamSession? session,
+        Identity identity, CancellationToken ct)
+    {
+        JsonSlice.TryGetProperty(request.Params, "arguments"u8, out var arguments);
+        var routes = _catalog.Current.Tools.Routes;
+        async Task<(string Server, JsonNodeOrError Outcome)> CallOneAsync(string server)
+        {
+            var exposed = routes.FirstOrDefault(r => r.Value.Server == server && r.Value.Tool == target.Tool).Key;
+            if (exposed is null)
+            {
+                return (server, new JsonNodeOrError(null, $"server '{server}' no longer offers '{target.Tool}'"));
+            }
+            var innerParams = JsonRpcWriter.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("name"u8, exposed);
+                if (!arguments.IsEmpty)
+                {
+                    w.WritePropertyName("arguments"u8);
+                    w.WriteRawValue(arguments.Span, skipInputValidation: true);
+                }
+                w.WriteEndObject();
+            });
+            var answer = await CallToolAsync(JsonRpcMessage.Parse(JsonRpcWriter.Request(id, "tools/call", innerParams)), session, identity, ct).ConfigureAwait(false);
+            if (answer is null)
+            {
+                return (server, new JsonNodeOrError(null, "no answer"));
+            }
+            var reply = JsonRpcMessage.Parse(answer);
+            return reply.Kind == JsonRpcKind.Response
+                ? (server, new JsonNodeOrError(reply.Result, null))
+                : (server, new JsonNodeOrError(null, JsonSlice.GetString(reply.Error, "message"u8) ?? "error"));
+        }
+        var results = await Task.WhenAll(target.Servers.Select(CallOneAsync)).ConfigureAwait(false);
+        var failed = results.Count(r => r.Item2.Error is not null || (r.Item2.Result is { } res && JsonSlice.TryGetProperty(res, "isError"u8, out var e) && e.Span.SequenceEqual("true"u8)));
+        return JsonRpcWriter.Response(id, JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("content"u8);
+            foreach (var (server, outcome) in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, "text");
+                w.WriteString("text"u8, $"[{server}] " + (outcome.Error ?? TextOf(outcome.Result!.Value)));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("structuredContent"u8);
+            w.WriteStartArray("results"u8);
+            foreach (var (server, outcome) in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("server"u8, server);
+                if (outcome.Error is { } error)
+                {
+                    w.WriteString("error"u8, error);
+                }
+                else
+                {
+                    w.WritePropertyName("result"u8);
+                    w.WriteRawValue(outcome.Result!.Value.Span, skipInputValidation: true);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            if (failed == results.Length)
+            {
+                w.WriteBoolean("isError"u8, true);
+            }
+            w.WriteEndObject();
+        }));
+    }
+
+    private readonly record struct JsonNodeOrError(ReadOnlyMemory<byte>? Result, string? Error);
+
+    /// <summary>The text items of a tool result, joined (other content kinds are named, not inlined).</summary>
+    private static string TextOf(ReadOnlyMemory<byte> result)
+    {
+        if (!JsonSlice.TryGetProperty(result, "content"u8, out var content))
+        {
+            return "";
+        }
+        using var document = System.Text.Json.JsonDocument.Parse(content);
+        return string.Join("\n", document.RootElement.EnumerateArray().Select(item =>
+            item.TryGetProperty("type", out var type) && type.GetString() == "text" && item.TryGetProperty("text", out var text)
+                ? text.GetString()
+                : $"({(item.TryGetProperty("type", out var t) ? t.GetString() : "item")})"));
     }
 
     private string RedactMessage(string server, string message, CallOutcome? outcome)

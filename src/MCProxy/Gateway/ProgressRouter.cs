@@ -9,7 +9,7 @@ namespace MCProxy.Gateway;
 /// </summary>
 internal sealed class ProgressRouter
 {
-    private readonly ConcurrentDictionary<string, (DownstreamSession Session, byte[] Token)> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DownstreamSession Session, byte[] Token, OutboundQueue? Stream)> _routes = new(StringComparer.Ordinal);
     private long _next;
 
     /// <summary>Raised per relayed progress notification (gateway token, whether a stream took it); for diagnostics.</summary>
@@ -24,7 +24,7 @@ internal sealed class ProgressRouter
             return null;
         }
         var gatewayToken = "gwp-" + Interlocked.Increment(ref _next);
-        _routes[gatewayToken] = (session, token.ToArray());
+        _routes[gatewayToken] = (session, token.ToArray(), DownstreamSession.RequestStream.Value);
         var newMeta = JsonSlice.ReplaceProperty(meta.Span, "progressToken"u8, JsonRpcWriter.Quote(gatewayToken));
         prms = JsonSlice.ReplaceProperty(prms, "_meta"u8, newMeta);
         return gatewayToken;
@@ -49,7 +49,7 @@ internal sealed class ProgressRouter
         {
             return false;
         }
-        var sent = route.Session.TrySendRelated(JsonRpcWriter.Notification("notifications/progress", prms));
+        var sent = route.Session.TrySendRelated(JsonRpcWriter.Notification("notifications/progress", prms), route.Stream);
         Delivered?.Invoke(token, sent);
         return sent;
     }

@@ -116,6 +116,7 @@ internal static class StreamableHttpEndpoints
         {
             await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
             var body = context.Response.BodyWriter;
+            DownstreamSession.RequestStream.Value = related; // flows into the dispatch: its progress comes back here
             var dispatch = batch.DispatchAsync(gateway.Dispatcher, session, identity, context.RequestAborted);
             while (!dispatch.IsCompleted)
             {

@@ -40,6 +40,8 @@ internal static class EndpointRouteBuilderExtensions
         var audit = services.GetRequiredService<Security.AuditLog>();
         var results = services.GetRequiredService<Output.ResultFilter>();
         var disclosure = services.GetRequiredService<Disclosure.DisclosurePolicy>();
+        var catalog = services.GetRequiredService<Aggregation.CatalogPublisher>();
+        catalog.Broadcast = services.GetRequiredService<InitialConfig>().Config.Broadcast;
         // list_changed per session view: after a catalogue change, and after an auth edit changed who sees what.
         var notifier = services.GetRequiredService<ListChangeNotifier>();
         services.GetRequiredService<Aggregation.CatalogPublisher>().ListsChanged += _ => notifier.Changed();
@@ -50,6 +52,7 @@ internal static class EndpointRouteBuilderExtensions
             audit.Update(config.Audit);
             results.Update(config.Results);
             disclosure.Update(config.Disclosure);
+            catalog.Broadcast = config.Broadcast;
         };
         return app;
     }

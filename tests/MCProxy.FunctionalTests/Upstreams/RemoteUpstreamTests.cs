@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using MCProxy.FunctionalTests.Infrastructure;
 using MCProxy.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -180,10 +181,14 @@ public sealed class RemoteUpstreamTests
         Assert.Equal("two hops", ((TextContentBlock)echoed.Content[0]).Text);
         var sampled = await client.CallToolAsync("up__a__ask", new Dictionary<string, object?> { ["what"] = "sampling" });
         Assert.Contains("sampled at the edge", ((TextContentBlock)sampled.Content[0]).Text);
-        var progressed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reported = await client.CallToolAsync("up__a__progress", new Dictionary<string, object?>(), new SyncProgress(progressed));
+        // The outer gateway's own record of progress it put on this client's stream: the C# SDK client may drop a
+        // progress notification it handles after the call's answer (its handlers run concurrently), so the wire is
+        // what this test can hold the gateway to.
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        outer.Services.GetRequiredService<MCProxy.Gateway.ProgressRouter>().Delivered += (_, sent) => { if (sent) delivered.TrySetResult(); };
+        var reported = await client.CallToolAsync("up__a__progress", new Dictionary<string, object?>(), new SyncProgress(new TaskCompletionSource()));
         Assert.Equal("progressed", ((TextContentBlock)reported.Content[0]).Text); // the token reached the inner child
-        await progressed.Task.WaitAsync(TimeSpan.FromSeconds(10)); // and its progress crossed both gateways back
+        await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)); // and its progress crossed both gateways to the client's stream
     }
 
     /// <summary>Reports on the sender's thread (Progress&lt;T&gt; would post to the test's context).</summary>
