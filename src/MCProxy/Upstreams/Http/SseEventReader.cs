@@ -9,11 +9,17 @@ internal readonly record struct SseEvent(string? Name, byte[] Data, string? Id);
 /// <summary>
 /// Reads server-sent events from an upstream's stream, bounded: a line or an event's data longer than the message
 /// cap ends the stream with an error instead of growing a buffer without end.
+/// NOTE 1: a line may be <see cref="LineOverhead"/> bytes longer than the cap, so a message of exactly the cap fits
+/// on its <c>data:</c> line; the line bound counts the raw bytes before the LF, so it holds the same whether the
+/// line arrived in one read or in many.
 /// </summary>
 internal sealed class SseEventReader
 {
+    /// <summary><c>"data: "</c> and the CR of a CRLF around a line's value.</summary>
+    private const int LineOverhead = 7;
     private readonly Stream _stream;
     private readonly int _maxEventBytes;
+    private readonly int _maxLineBytes;
     private byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
@@ -22,6 +28,7 @@ internal sealed class SseEventReader
     {
         _stream = stream;
         _maxEventBytes = maxEventBytes;
+        _maxLineBytes = maxEventBytes + LineOverhead;
     }
 
     /// <summary>The next event, or null at the end of the stream.</summary>
@@ -92,6 +99,10 @@ internal sealed class SseEventReader
             if (newline >= 0)
             {
                 var length = newline - _start;
+                if (length > _maxLineBytes)
+                {
+                    throw new InvalidDataException($"a line from the server is over {_maxEventBytes} bytes");
+                }
                 if (length > 0 && _buffer[newline - 1] == (byte)'\r')
                 {
                     length--;
@@ -100,7 +111,7 @@ internal sealed class SseEventReader
                 _start = newline + 1;
                 return line;
             }
-            if (_end - _start > _maxEventBytes)
+            if (_end - _start > _maxLineBytes)
             {
                 throw new InvalidDataException($"a line from the server is over {_maxEventBytes} bytes");
             }
@@ -112,7 +123,7 @@ internal sealed class SseEventReader
             }
             if (_end == _buffer.Length)
             {
-                Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, _maxEventBytes + 2));
+                Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, _maxLineBytes + 1));
             }
             var n = await _stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
             if (n == 0)

@@ -191,4 +191,30 @@ public sealed class SseEventReaderTests
 
         Assert.Equal(data, Text(e));
     }
+    [Theory]
+    [InlineData("\n", false)]
+    [InlineData("\n", true)]
+    [InlineData("\r\n", false)]
+    [InlineData("\r\n", true)]
+    public async Task ReadAsync_DataOfExactlyTheCap_AcceptedHoweverTheReadsSplitIt(string eol, bool trickle)
+    {
+        // The cap is on the event's data; the "data: " before it must not make a full-size message depend on how
+        // the network happened to split the line.
+        var data = new string('x', Cap);
+        var stream = Bytes($"data: {data}{eol}{eol}");
+
+        var e = Assert.Single(await ReadAllAsync(trickle ? new TrickleStream(stream) : new MemoryStream(stream)));
+
+        Assert.Equal(data, Text(e));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_CommentLineOverCap_ThrowsHoweverTheReadsSplitIt(bool trickle)
+    {
+        var stream = Bytes($": {new string('k', 2 * Cap)}\n\ndata: a\n\n");
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(trickle ? new TrickleStream(stream) : new MemoryStream(stream)));
+    }
 }
