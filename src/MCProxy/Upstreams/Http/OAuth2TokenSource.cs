@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -14,6 +15,8 @@ namespace MCProxy.Upstreams.Http;
 internal sealed class OAuth2TokenSource
 {
     private static readonly TimeSpan MaxMargin = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(1);
+    private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(365);
     private readonly OAuth2Credential _credential;
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
@@ -67,6 +70,27 @@ internal sealed class OAuth2TokenSource
         }
     }
 
+    /// <summary>
+    /// <c>expires_in</c>: a number of seconds or, as some endpoints send it (Azure AD v1), a numeric string; an hour
+    /// when it is absent or unusable, at most <see cref="MaxLifetime"/> (a larger one would overflow the clock's math).
+    /// </summary>
+    private static TimeSpan LifetimeOf(JsonElement root)
+    {
+        var seconds = 0d;
+        if (root.TryGetProperty("expires_in", out var e))
+        {
+            if (e.ValueKind == JsonValueKind.Number)
+            {
+                e.TryGetDouble(out seconds);
+            }
+            else if (e.ValueKind == JsonValueKind.String)
+            {
+                double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out seconds);
+            }
+        }
+        return seconds > 0 ? TimeSpan.FromSeconds(Math.Min(seconds, MaxLifetime.TotalSeconds)) : DefaultLifetime;
+    }
+
     private async Task<Token> FetchAsync(CancellationToken ct)
     {
         var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
@@ -91,14 +115,14 @@ internal sealed class OAuth2TokenSource
         {
             using var json = JsonDocument.Parse(body);
             var root = json.RootElement;
-            var value = root.TryGetProperty("access_token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            var value = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("access_token", out var t) && t.ValueKind == JsonValueKind.String
+                ? t.GetString()
+                : null;
             if (string.IsNullOrEmpty(value))
             {
                 throw new UpstreamHttpException((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered without an access_token");
             }
-            var lifetime = root.TryGetProperty("expires_in", out var e) && e.TryGetDouble(out var seconds) && seconds > 0
-                ? TimeSpan.FromSeconds(seconds)
-                : TimeSpan.FromHours(1);
+            var lifetime = LifetimeOf(root);
             var margin = TimeSpan.FromTicks(Math.Min(lifetime.Ticks / 10, MaxMargin.Ticks));
             Fetches++;
             return new Token(value, requested + lifetime - margin);

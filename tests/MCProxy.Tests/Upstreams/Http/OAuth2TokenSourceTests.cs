@@ -229,4 +229,59 @@ public sealed class OAuth2TokenSourceTests
 
         Assert.Contains("JSON", ex.Message);
     }
+    [Fact]
+    public async Task GetAsync_ExpiresInAsString_ReadAsSeconds()
+    {
+        // Some endpoints (Azure AD v1 among them) send expires_in as a JSON string.
+        var handler = new StubHttpHandler((_, index) => StubHttpHandler.Json($$"""{"access_token":"t{{index + 1}}","expires_in":"100"}"""));
+        var source = Source(handler);
+        Assert.Equal("t1", await Get(source));
+
+        _time.Advance(TimeSpan.FromSeconds(89));
+        Assert.Equal("t1", await Get(source));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("t2", await Get(source));
+    }
+
+    [Theory]
+    [InlineData("""{"access_token":"t1","expires_in":"soon"}""")]
+    [InlineData("""{"access_token":"t1","expires_in":true}""")]
+    [InlineData("""{"access_token":"t1","expires_in":{}}""")]
+    public async Task GetAsync_ExpiresInUnusable_OneHour(string body)
+    {
+        var handler = new StubHttpHandler((_, _) => StubHttpHandler.Json(body));
+        var source = Source(handler);
+        Assert.Equal("t1", await Get(source));
+
+        _time.Advance(TimeSpan.FromSeconds(3539));
+        Assert.Equal("t1", await Get(source));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("t1", await Get(source));
+        Assert.Equal(2, handler.Count);
+    }
+
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("99999999999999")]
+    public async Task GetAsync_ExpiresInAbsurdlyLong_StillAToken(string expiresIn)
+    {
+        var source = Source(new StubHttpHandler((_, _) => StubHttpHandler.Json($$"""{"access_token":"t1","expires_in":{{expiresIn}}}""")));
+
+        Assert.Equal("t1", await Get(source));
+        _time.Advance(TimeSpan.FromDays(300));
+        Assert.Equal("t1", await Get(source));
+    }
+
+    [Theory]
+    [InlineData("""["t1"]""")]
+    [InlineData("\"t1\"")]
+    [InlineData("null")]
+    public async Task GetAsync_BodyNotAJsonObject_ThrowsUpstreamHttpException(string body)
+    {
+        var source = Source(new StubHttpHandler((_, _) => StubHttpHandler.Json(body)));
+
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+
+        Assert.Contains("access_token", ex.Message);
+    }
 }
