@@ -1,0 +1,118 @@
+using MCProxy.Configuration;
+using MCProxy.Protocol;
+using MCProxy.Upstreams;
+using MCProxy.Upstreams.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MCProxy.Tests.Upstreams.Http;
+
+/// <summary><see cref="StreamableHttpChannel"/> against a scripted server on a real Kestrel (loopback, port 0).</summary>
+public sealed class StreamableHttpChannelTests : IAsyncLifetime
+{
+    /// <summary>A bound on each wait, so a broken channel fails the test instead of hanging it; never a sleep.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    private static readonly byte[] InitializeParams =
+        """{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"unit","version":"1"}}"""u8.ToArray();
+    private static readonly byte[] CallParams = """{"name":"echo","arguments":{"message":"once"}}"""u8.ToArray();
+    private ScriptedMcpServer _server = null!;
+    private UpstreamHttpClient _client = null!;
+    private StreamableHttpChannel _channel = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ScriptedMcpServer.StartAsync();
+        var remote = new RemoteServer(_server.Url, RemoteTransport.Http, new Dictionary<string, string>(), null, null, false);
+        _client = new UpstreamHttpClient(remote, TimeProvider.System);
+        _channel = new StreamableHttpChannel("remote", _client, TimeProvider.System, NullLogger.Instance,
+            onNotification: _ => { }, onRequest: _ => Task.FromResult(Array.Empty<byte>()), maxMessageBytes: 1 << 20);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel.Dispose();
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    /// <summary>initialize, then notifications/initialized, as the handshake does; returns when the server has both.</summary>
+    private async Task ConnectAsync()
+    {
+        var answer = await _channel.RequestAsync("initialize", InitializeParams, Bound, CancellationToken.None);
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        _channel.Notify("notifications/initialized", default);
+        await _server.Initialized.WaitAsync(Bound);
+    }
+
+    private Task<JsonRpcMessage> CallAsync() => _channel.RequestAsync("tools/call", CallParams, Bound, CancellationToken.None);
+
+    private IEnumerable<ScriptedPost> PostsOf(string method) => _server.Posts.Where(p => p.Method == method);
+
+    [Fact]
+    public async Task RequestAsync_Answered_ResponseAndSessionHeaderOnLaterPosts()
+    {
+        await ConnectAsync();
+
+        var answer = await CallAsync();
+
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        Assert.Equal(1, _server.Executions("tools/call"));
+        Assert.Null(Assert.Single(PostsOf("initialize")).Session);
+        Assert.Equal("s1", Assert.Single(PostsOf("notifications/initialized")).Session);
+        Assert.Equal("s1", Assert.Single(PostsOf("tools/call")).Session);
+        Assert.Equal(0, _channel.Reinitializations);
+    }
+
+    [Fact]
+    public async Task RequestAsync_SessionAnswered404Once_ReinitializesAndTheRequestRunsOnce()
+    {
+        var lost = 0;
+        _server.Script = (context, post) =>
+        {
+            if (post is { Method: "tools/call", Session: "s1" } && Interlocked.Exchange(ref lost, 1) == 0)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound; // the server forgot s1: it never ran this
+                return Task.FromResult(true);
+            }
+            return Task.FromResult(false);
+        };
+        await ConnectAsync();
+
+        var answer = await CallAsync();
+
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        Assert.Equal(1, _server.Executions("tools/call"));
+        Assert.Equal(1, _channel.Reinitializations);
+        Assert.Equal(
+        [
+            new ScriptedPost("initialize", "1", null),
+            new ScriptedPost("notifications/initialized", null, "s1"),
+            new ScriptedPost("tools/call", "2", "s1"),
+            new ScriptedPost("initialize", "1", null), // a new session, without the lost one's header
+            new ScriptedPost("notifications/initialized", null, "s2"),
+            new ScriptedPost("tools/call", "2", "s2"),
+        ], _server.Posts);
+    }
+
+    [Fact]
+    public async Task RequestAsync_NewSessionLostAtOnceToo_FailsWithoutAThirdTry()
+    {
+        _server.Script = (context, post) =>
+        {
+            if (post.Method == "tools/call")
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.FromResult(true);
+            }
+            return Task.FromResult(false);
+        };
+        await ConnectAsync();
+
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(CallAsync);
+
+        Assert.Equal(404, ex.Status);
+        Assert.Contains("not sent again", ex.Message);
+        Assert.Equal(["s1", "s2"], PostsOf("tools/call").Select(p => p.Session));
+        Assert.Equal(0, _server.Executions("tools/call"));
+    }
+}
