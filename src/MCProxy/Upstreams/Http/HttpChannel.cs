@@ -252,11 +252,12 @@ internal abstract partial class HttpChannel : IUpstreamChannel
         catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or OperationCanceledException)
         {
             var reason = Client.Describe(ex);
-            Fail(reason);
             var reached = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
                 ? reason
                 : $"the connection broke while {method} was in flight, so it may or may not have run; it was not retried ({reason})";
+            // The waiter hears this first: Fail answers every request still pending with a plain "went away".
             Report(id, method, new UpstreamUnavailableException($"server '{Server}': {reached}"));
+            Fail(reason);
         }
         catch (Exception ex)
         {

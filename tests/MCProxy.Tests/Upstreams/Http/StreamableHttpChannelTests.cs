@@ -115,4 +115,43 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
         Assert.Equal(["s1", "s2"], PostsOf("tools/call").Select(p => p.Session));
         Assert.Equal(0, _server.Executions("tools/call"));
     }
+
+    [Theory]
+    [InlineData("before the headers")]
+    [InlineData("in a JSON answer")]
+    [InlineData("in an SSE answer")]
+    public async Task RequestAsync_ConnectionClosedMidAnswer_MayOrMayNotHaveRunAndNotSentAgain(string where)
+    {
+        _server.Script = async (context, post) =>
+        {
+            if (post.Method != "tools/call")
+            {
+                return false;
+            }
+            if (where == "in a JSON answer")
+            {
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = 200;
+                await context.Response.WriteAsync("""{"jsonrpc":"2.0","id":""");
+                await context.Response.Body.FlushAsync();
+            }
+            else if (where == "in an SSE answer")
+            {
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync("data: {\"jsonrpc\":\"2.0\",");
+                await context.Response.Body.FlushAsync();
+            }
+            context.Abort();
+            return true;
+        };
+        await ConnectAsync();
+
+        var ex = await Assert.ThrowsAsync<UpstreamUnavailableException>(CallAsync);
+
+        Assert.Contains("may or may not have run", ex.Message);
+        Assert.Contains("tools/call", ex.Message);
+        await _channel.Closed.WaitAsync(Bound); // a broken connection closes the channel: supervision reconnects
+        Assert.Single(PostsOf("tools/call"));
+        Assert.Throws<UpstreamUnavailableException>(() => _channel.Notify("notifications/cancelled", default));
+    }
 }
