@@ -59,7 +59,9 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
                 refreshedCredential = true; // one fresh token, once
                 continue;
             }
-            if (session is not null && method != "initialize" && await SessionGoneAsync(response, ct).ConfigureAwait(false))
+            // An error body can be read once: the excerpt serves both the session test and the error.
+            var snippet = response.IsSuccessStatusCode ? "" : await SnippetAsync(response, ct).ConfigureAwait(false);
+            if (session is not null && method != "initialize" && SessionGone(response.StatusCode, snippet))
             {
                 if (newSession)
                 {
@@ -71,7 +73,7 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
             }
             if (!response.IsSuccessStatusCode)
             {
-                throw new UpstreamHttpException(status, $"server '{Server}' answered {method} with HTTP {status} {response.ReasonPhrase}{await SnippetAsync(response, ct).ConfigureAwait(false)}");
+                throw new UpstreamHttpException(status, $"server '{Server}' answered {method} with HTTP {status} {response.ReasonPhrase}{snippet}");
             }
             if (method == "initialize" && response.Headers.TryGetValues("Mcp-Session-Id", out var ids))
             {
@@ -182,20 +184,10 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
         }
     }
 
-    /// <summary>A 404 for the session, or a 400 whose text names the session (server-everything), consumed.</summary>
-    private async Task<bool> SessionGoneAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return true;
-        }
-        if (response.StatusCode != HttpStatusCode.BadRequest)
-        {
-            return false;
-        }
-        var text = await SnippetAsync(response, ct).ConfigureAwait(false);
-        return text.Contains("session", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>A 404 for the session, or a 400 whose text names the session (server-everything).</summary>
+    private static bool SessionGone(HttpStatusCode status, string snippet) =>
+        status == HttpStatusCode.NotFound
+        || (status == HttpStatusCode.BadRequest && snippet.Contains("session", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A short, single-line excerpt of an error body (it is the upstream's text, not ours: bounded).</summary>
     private async Task<string> SnippetAsync(HttpResponseMessage response, CancellationToken ct)

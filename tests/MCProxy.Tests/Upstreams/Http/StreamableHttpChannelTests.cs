@@ -154,4 +154,52 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
         Assert.Single(PostsOf("tools/call"));
         Assert.Throws<UpstreamUnavailableException>(() => _channel.Notify("notifications/cancelled", default));
     }
+
+    [Fact]
+    public async Task RequestAsync_BadRequestNotAboutTheSession_FailsWithStatusAndTextAndNotRetried()
+    {
+        _server.Script = async (context, post) =>
+        {
+            if (post.Method != "tools/call")
+            {
+                return false;
+            }
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("unknown tool: echo");
+            return true;
+        };
+        await ConnectAsync();
+
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(CallAsync);
+
+        Assert.Equal(400, ex.Status);
+        Assert.Contains("HTTP 400", ex.Message);
+        Assert.Contains("unknown tool: echo", ex.Message);
+        Assert.Single(PostsOf("tools/call"));
+        Assert.Equal(0, _channel.Reinitializations);
+        Assert.False(_channel.Closed.IsCompleted); // an HTTP status fails only its request
+    }
+    [Fact]
+    public async Task RequestAsync_BadRequestNamingTheSession_ReinitializesAndTheRequestRunsOnce()
+    {
+        // server-everything answers a session it does not know with a 400 that says so.
+        _server.Script = async (context, post) =>
+        {
+            if (post is not { Method: "tools/call", Session: "s1" })
+            {
+                return false;
+            }
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("""{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}""");
+            return true;
+        };
+        await ConnectAsync();
+
+        var answer = await CallAsync();
+
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        Assert.Equal(1, _server.Executions("tools/call"));
+        Assert.Equal(1, _channel.Reinitializations);
+        Assert.Equal(["s1", "s2"], PostsOf("tools/call").Select(p => p.Session));
+    }
 }
