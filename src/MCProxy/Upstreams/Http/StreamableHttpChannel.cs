@@ -232,7 +232,9 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
             {
                 return; // another request already did
             }
-            _sessionId = null;
+            // _sessionId keeps the lost session until a new one is known: a request meanwhile meets the same
+            // 404 and waits here, and a refused re-initialization leaves the next request to find out and try again
+            // (with null, every later request went without a session and failed with 400 for the channel's life).
             using (var request = NewRequest(HttpMethod.Post, null))
             {
                 request.Content = new ByteArrayContent(initialize) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };

@@ -10,9 +10,10 @@ internal sealed record ScriptedPost(string Method, string? Id, string? Session);
 
 /// <summary>
 /// A Streamable HTTP MCP server reduced to what the channel tests need, on a real Kestrel: <c>initialize</c> opens a
-/// session (<c>s1</c>, <c>s2</c>, …) named in <c>Mcp-Session-Id</c>; notifications get 202; GET gets 405 (no stream
-/// of its own); any other request "runs" (counted in <see cref="Executions"/>) and is answered with JSON, unless
-/// <see cref="Script"/> answers it first. Every POST is recorded in order.
+/// session (<c>s1</c>, <c>s2</c>, …) named in <c>Mcp-Session-Id</c>; any other POST without a session gets 400 (as
+/// server-everything answers); notifications get 202; GET gets 405 (no stream of its own); any other request "runs"
+/// (counted in <see cref="Executions"/>) and is answered with JSON, unless <see cref="Script"/> answers it first.
+/// Every POST is recorded in order.
 /// </summary>
 internal sealed class ScriptedMcpServer : IAsyncDisposable
 {
@@ -66,6 +67,12 @@ internal sealed class ScriptedMcpServer : IAsyncDisposable
         _posts.Enqueue(post);
         if (Script is { } script && await script(context, post))
         {
+            return;
+        }
+        if (post.Method != "initialize" && post.Session is null)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync("""{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}""");
             return;
         }
         if (post.Id is null)

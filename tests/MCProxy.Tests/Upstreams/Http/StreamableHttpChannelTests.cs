@@ -202,4 +202,73 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
         Assert.Equal(1, _channel.Reinitializations);
         Assert.Equal(["s1", "s2"], PostsOf("tools/call").Select(p => p.Session));
     }
+    [Fact]
+    public async Task RequestAsync_NewSessionRefusedOnce_TheNextRequestTriesAgainOnTheLostSession()
+    {
+        var initializes = 0;
+        _server.Script = (context, post) =>
+        {
+            if (post is { Method: "tools/call", Session: "s1" })
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound; // s1 stays lost
+                return Task.FromResult(true);
+            }
+            if (post.Method == "initialize" && Interlocked.Increment(ref initializes) == 2)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable; // the first new session is refused
+                return Task.FromResult(true);
+            }
+            return Task.FromResult(false);
+        };
+        await ConnectAsync();
+
+        var refused = await Assert.ThrowsAsync<UpstreamHttpException>(CallAsync);
+        Assert.Equal(503, refused.Status);
+        Assert.False(_channel.Closed.IsCompleted);
+
+        // The channel still knows it lost s1, so this request finds out again and starts a session (not a request
+        // without any session, which no server would take).
+        var answer = await CallAsync();
+
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        Assert.Equal(1, _server.Executions("tools/call"));
+        Assert.Equal(["s1", "s1", "s2"], PostsOf("tools/call").Select(p => p.Session));
+    }
+    [Fact]
+    public async Task RequestAsync_StartedWhileANewSessionIsOpening_WaitsForItAndRunsOnce()
+    {
+        var reinitializing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var initializes = 0;
+        _server.Script = async (context, post) =>
+        {
+            if (post is { Method: "tools/call", Id: "3" })
+            {
+                secondArrived.TrySetResult();
+            }
+            if (post is { Method: "tools/call", Session: "s1" })
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return true;
+            }
+            if (post.Method == "initialize" && Interlocked.Increment(ref initializes) == 2)
+            {
+                reinitializing.TrySetResult();
+                await secondArrived.Task.WaitAsync(Bound); // the new session is not known until the second call is out
+            }
+            return false;
+        };
+        await ConnectAsync();
+
+        var first = CallAsync();
+        await reinitializing.Task.WaitAsync(Bound);
+        var second = CallAsync();
+        var answers = await Task.WhenAll(first, second);
+
+        Assert.All(answers, a => Assert.Equal(JsonRpcKind.Response, a.Kind));
+        Assert.Equal(2, _server.Executions("tools/call"));
+        Assert.Equal(1, _channel.Reinitializations);
+        Assert.Equal(2, PostsOf("initialize").Count());
+        Assert.Equal(["s1", "s1", "s2", "s2"], PostsOf("tools/call").Select(p => p.Session).Order());
+    }
 }
