@@ -13,10 +13,12 @@ internal sealed record ScriptedPost(string Method, string? Id, string? Session);
 /// session (<c>s1</c>, <c>s2</c>, …) named in <c>Mcp-Session-Id</c>; any other POST without a session gets 400 (as
 /// server-everything answers); notifications get 202; GET gets 405 (no stream of its own); any other request "runs"
 /// (counted in <see cref="Executions"/>) and is answered with JSON, unless <see cref="Script"/> answers it first.
-/// Every POST is recorded in order.
+/// An answer to the server's own request gets 202. Every POST is recorded in order.
 /// </summary>
 internal sealed class ScriptedMcpServer : IAsyncDisposable
 {
+    /// <summary>The <see cref="ScriptedPost.Method"/> of a POST that answers the server's own request.</summary>
+    public const string Answer = "(answer)";
     private readonly ConcurrentQueue<ScriptedPost> _posts = new();
     private readonly ConcurrentDictionary<string, int> _executions = new();
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,7 +63,7 @@ internal sealed class ScriptedMcpServer : IAsyncDisposable
         using var body = await JsonDocument.ParseAsync(context.Request.Body);
         var root = body.RootElement;
         var post = new ScriptedPost(
-            root.GetProperty("method").GetString()!,
+            root.TryGetProperty("method", out var method) ? method.GetString()! : Answer,
             root.TryGetProperty("id", out var id) ? id.GetRawText() : null,
             context.Request.Headers["Mcp-Session-Id"].FirstOrDefault());
         _posts.Enqueue(post);
@@ -75,7 +77,7 @@ internal sealed class ScriptedMcpServer : IAsyncDisposable
             await context.Response.WriteAsync("""{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}""");
             return;
         }
-        if (post.Id is null)
+        if (post.Id is null || post.Method == Answer)
         {
             context.Response.StatusCode = 202;
             if (post.Method == "notifications/initialized")

@@ -18,6 +18,8 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
     private ScriptedMcpServer _server = null!;
     private UpstreamHttpClient _client = null!;
     private StreamableHttpChannel _channel = null!;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notifications = new();
+    private readonly TaskCompletionSource<JsonRpcMessage> _serverRequest = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task InitializeAsync()
     {
@@ -25,7 +27,13 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
         var remote = new RemoteServer(_server.Url, RemoteTransport.Http, new Dictionary<string, string>(), null, null, false);
         _client = new UpstreamHttpClient(remote, TimeProvider.System);
         _channel = new StreamableHttpChannel("remote", _client, TimeProvider.System, NullLogger.Instance,
-            onNotification: _ => { }, onRequest: _ => Task.FromResult(Array.Empty<byte>()), maxMessageBytes: 1 << 20);
+            onNotification: n => _notifications.Enqueue(n.Method!),
+            onRequest: request =>
+            {
+                _serverRequest.TrySetResult(request);
+                return Task.FromResult(JsonRpcWriter.Response(request.Id.Span, """{"model":"edge","role":"assistant","content":{"type":"text","text":"sampled"}}"""u8));
+            },
+            maxMessageBytes: 1 << 20);
     }
 
     public async Task DisposeAsync()
@@ -270,5 +278,41 @@ public sealed class StreamableHttpChannelTests : IAsyncLifetime
         Assert.Equal(1, _channel.Reinitializations);
         Assert.Equal(2, PostsOf("initialize").Count());
         Assert.Equal(["s1", "s1", "s2", "s2"], PostsOf("tools/call").Select(p => p.Session).Order());
+    }
+    [Fact]
+    public async Task RequestAsync_SseAnswer_NotificationsAndServerRequestsBeforeTheResponseAreDispatched()
+    {
+        var answered = new TaskCompletionSource<ScriptedPost>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _server.Script = async (context, post) =>
+        {
+            if (post.Method == ScriptedMcpServer.Answer)
+            {
+                answered.TrySetResult(post);
+                return false;
+            }
+            if (post.Method != "tools/call")
+            {
+                return false;
+            }
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync(
+                "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"p1\",\"progress\":1}}\n\n" +
+                ": keepalive\n\n" +
+                "data: {\"jsonrpc\":\"2.0\",\"id\":\"srv-1\",\"method\":\"sampling/createMessage\",\"params\":{}}\n\n");
+            await context.Response.Body.FlushAsync();
+            await _serverRequest.Task.WaitAsync(Bound); // the channel saw the server's request before the answer came
+            await context.Response.WriteAsync($"data: {{\"jsonrpc\":\"2.0\",\"id\":{post.Id},\"result\":{{\"content\":[]}}}}\n\n");
+            return true;
+        };
+        await ConnectAsync();
+
+        var answer = await CallAsync();
+
+        Assert.Equal(JsonRpcKind.Response, answer.Kind);
+        Assert.Contains("notifications/progress", _notifications);
+        var request = await _serverRequest.Task.WaitAsync(Bound);
+        Assert.Equal("sampling/createMessage", request.Method);
+        var posted = await answered.Task.WaitAsync(Bound); // the gateway's answer went back to the server, on the session
+        Assert.Equal(("\"srv-1\"", "s1"), (posted.Id, posted.Session));
     }
 }
