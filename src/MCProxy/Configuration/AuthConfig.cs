@@ -22,7 +22,11 @@ internal sealed record JwtConfig(string Issuer, string Audience, Uri JwksUrl, st
 internal sealed record TokenIdentityConfig(string Name, byte[] TokenSha256, AccessRules Rules, IReadOnlyList<string> Roles);
 
 /// <summary>Globs over exposed names (<c>*</c> matches any run of characters); deny wins over allow.</summary>
-internal sealed record AccessRules(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny)
+internal sealed record AccessRules(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny, DisclosureConfig? Disclosure = null)
 {
     public static readonly AccessRules None = new([], []);
+
+    /// <summary>The disclosure an identity gets: its own, else its first role's that sets one, else null (the gateway's).</summary>
+    public static DisclosureConfig? DisclosureOf(AccessRules own, IEnumerable<string> roles, IReadOnlyDictionary<string, AccessRules> defined) =>
+        own.Disclosure ?? roles.Select(r => defined.TryGetValue(r, out var rules) ? rules.Disclosure : null).FirstOrDefault(d => d is not null);
 }

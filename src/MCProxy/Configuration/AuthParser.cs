@@ -225,7 +225,10 @@ internal static class AuthParser
         }
         IReadOnlyList<string> List(string member) =>
             Glob.ReadList(element, member, "memory__*", message => error($"{path}.{member}", message)) ?? [];
-        var rules = new AccessRules(List("allow"), List("deny"));
+        var disclosure = element.TryGetProperty("disclosure", out var d)
+            ? DisclosureConfig.Parse(d, DisclosureConfig.Default, (field, message) => error($"{path}.{field}", message))
+            : null;
+        var rules = new AccessRules(List("allow"), List("deny"), disclosure);
         if (!optional && rules.Allow.Count == 0)
         {
             error(path, "a role needs \"allow\" globs, or it grants nothing");

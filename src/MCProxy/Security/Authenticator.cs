@@ -120,7 +120,10 @@ internal sealed class Authenticator : IDisposable
 
     private State Build(AuthConfig? auth) => auth is null
         ? new State([], null, null)
-        : new State(auth.Tokens.Select(t => (t.TokenSha256, new Identity(t.Name, AccessPolicy.For(t, auth.Roles)))).ToArray(),
+        : new State(auth.Tokens.Select(t => (t.TokenSha256, new Identity(t.Name, AccessPolicy.For(t, auth.Roles))
+            {
+                Disclosure = AccessRules.DisclosureOf(t.Rules, t.Roles, auth.Roles),
+            })).ToArray(),
             auth.PerIdentityPerMinute, auth.Jwt is { } jwt ? new JwtValidator(jwt, auth.Roles, _time, _logger) : null);
 
     private sealed record State((byte[] Hash, Identity Identity)[] Identities, int? PerMinute, JwtValidator? Jwt);

@@ -71,7 +71,10 @@ internal sealed partial class JwtValidator : IDisposable
             return null;
         }
         var roles = RolesOf(jwt).Where(_roles.ContainsKey).ToList();
-        var identity = new Identity(name, AccessPolicy.For(new TokenIdentityConfig(name, [], AccessRules.None, roles), _roles));
+        var identity = new Identity(name, AccessPolicy.For(new TokenIdentityConfig(name, [], AccessRules.None, roles), _roles))
+        {
+            Disclosure = AccessRules.DisclosureOf(AccessRules.None, roles, _roles),
+        };
         if (_cache.Count >= 10_000)
         {
             _cache.Clear();

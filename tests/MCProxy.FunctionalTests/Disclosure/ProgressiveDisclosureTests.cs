@@ -79,6 +79,18 @@ public sealed class ProgressiveDisclosureTests
     }
 
     [Fact]
+    public async Task AnIdentityOrItsRole_SetsItsOwnMode_OverTheGateways()
+    {
+        const string token = "agent-token-0123456789abcdef";
+        await using var gateway = await GatewayFixture.StartAsync(Config(null,
+            "{\"tokens\": [{\"name\": \"agent\", \"token\": \"" + token + "\", \"roles\": [\"agents\"]}, {\"name\": \"ops\", \"token\": \"" + token + "-ops\", \"allow\": [\"*\"]}], " +
+            "\"roles\": {\"agents\": {\"allow\": [\"*\"], \"disclosure\": {\"mode\": \"discover\", \"pinned\": [\"b__echo\"]}}}}"));
+        Assert.Equal(["mcproxy__search_tools", "mcproxy__describe_tool", "mcproxy__call_tool", "b__echo"],
+            await NamesAsync(gateway, headers: new Dictionary<string, string> { ["Authorization"] = "Bearer " + token }));
+        Assert.Contains("a__echo", await NamesAsync(gateway, headers: new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}-ops" }));
+    }
+
+    [Fact]
     public async Task QueryParameter_OnTheSdkClientsUrl_AndAuto_SwitchPerConnection()
     {
         await using var gateway = await GatewayFixture.StartAsync(Config("""{"mode": "auto", "auto": {"maxTools": 5}}"""));
