@@ -51,7 +51,8 @@ internal static class BroadcastTools
             {
                 var description = $"Calls '{tool}' on {scope}{string.Join(", ", serverNames)} at once and returns every server's result or error. " +
                                   (Description(on[0].Tool.Raw) ?? "");
-                ToolCatalog.WriteReplaced(w, on[0].Tool.Raw.Span, "name"u8, ToolNaming.Bare(name), description.Trim());
+                // The aggregated result is not the tool's own shape: no outputSchema, or validating clients refuse it.
+                ToolCatalog.WriteReplaced(w, on[0].Tool.Raw.Span, "name"u8, ToolNaming.Bare(name), description.Trim(), dropOutputSchema: true);
             }
             definitions.Add((ToolNaming.Bare(name), buffer.WrittenSpan.ToArray()));
         }

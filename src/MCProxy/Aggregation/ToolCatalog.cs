@@ -93,7 +93,9 @@ internal sealed class ToolCatalog
     /// Copies an object member by member, replacing only one string member (and "description" when
     /// <paramref name="description"/> is given, added if absent): unknown fields pass through.
     /// </summary>
-    internal static void WriteReplaced(Utf8JsonWriter w, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> member, string value, string? description = null)
+    /// <param name="dropOutputSchema">Leave out "outputSchema" (a broadcast's result has its own shape).</param>
+    internal static void WriteReplaced(Utf8JsonWriter w, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> member, string value, string? description = null,
+        bool dropOutputSchema = false)
     {
         var reader = new Utf8JsonReader(raw);
         reader.Read();
@@ -101,6 +103,12 @@ internal sealed class ToolCatalog
         var described = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (dropOutputSchema && reader.ValueTextEquals("outputSchema"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
             var isDescription = description is not null && reader.ValueTextEquals("description"u8);
             var isName = isDescription || reader.ValueTextEquals(member);
             var property = reader.HasValueSequence || reader.ValueIsEscaped ? reader.GetString()! : null;
