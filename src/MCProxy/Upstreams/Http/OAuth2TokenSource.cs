@@ -103,14 +103,28 @@ internal sealed class OAuth2TokenSource
             $"{Uri.EscapeDataString(_credential.ClientId)}:{Uri.EscapeDataString(_credential.ClientSecret)}")));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         var requested = _time.GetUtcNow();
-        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        // Bounded: 30 s and 64 KiB are generous for a token answer; an endpoint that hangs or floods fails the connect.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(TimeSpan.FromSeconds(30));
+        ct = bounded.Token;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         var where = UrlRedactor.Redact(_credential.TokenUrl);
         if (!response.IsSuccessStatusCode)
         {
-            throw new UpstreamHttpException((int)response.StatusCode,
+            throw new UpstreamHttpException.TokenEndpoint((int)response.StatusCode,
                 $"the OAuth2 token endpoint {where} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} (check clientId, clientSecret and scopes)");
         }
-        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        var body = new byte[64 * 1024 + 1];
+        int length;
+        await using (var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false))
+        {
+            length = await stream.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        }
+        if (length > 64 * 1024)
+        {
+            throw new UpstreamHttpException.TokenEndpoint((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered with more than 64 KiB");
+        }
+        body = body[..length];
         try
         {
             using var json = JsonDocument.Parse(body);
@@ -120,7 +134,7 @@ internal sealed class OAuth2TokenSource
                 : null;
             if (string.IsNullOrEmpty(value))
             {
-                throw new UpstreamHttpException((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered without an access_token");
+                throw new UpstreamHttpException.TokenEndpoint((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered without an access_token");
             }
             var lifetime = LifetimeOf(root);
             var margin = TimeSpan.FromTicks(Math.Min(lifetime.Ticks / 10, MaxMargin.Ticks));
@@ -129,7 +143,7 @@ internal sealed class OAuth2TokenSource
         }
         catch (JsonException)
         {
-            throw new UpstreamHttpException((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered with something other than JSON");
+            throw new UpstreamHttpException.TokenEndpoint((int)response.StatusCode, $"the OAuth2 token endpoint {where} answered with something other than JSON");
         }
     }
 }

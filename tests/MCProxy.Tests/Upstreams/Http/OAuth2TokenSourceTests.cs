@@ -179,7 +179,7 @@ public sealed class OAuth2TokenSourceTests
         var handler = new StubHttpHandler((_, _) => StubHttpHandler.Json("""{"error":"invalid_client"}""", status));
         var source = Source(handler);
 
-        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException.TokenEndpoint>(() => Get(source));
 
         Assert.Equal((int)status, ex.Status);
         Assert.Contains($"HTTP {(int)status}", ex.Message);
@@ -197,7 +197,7 @@ public sealed class OAuth2TokenSourceTests
             : StubHttpHandler.Json("""{"access_token":"t2","expires_in":3600}"""));
         var source = Source(handler);
 
-        await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+        await Assert.ThrowsAsync<UpstreamHttpException.TokenEndpoint>(() => Get(source));
 
         Assert.Equal("t2", await Get(source));
     }
@@ -211,7 +211,7 @@ public sealed class OAuth2TokenSourceTests
     {
         var source = Source(new StubHttpHandler((_, _) => StubHttpHandler.Json(body)));
 
-        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException.TokenEndpoint>(() => Get(source));
 
         Assert.Contains("access_token", ex.Message);
         Assert.Equal(0, source.Fetches);
@@ -225,7 +225,7 @@ public sealed class OAuth2TokenSourceTests
             Content = new StringContent("<html>login</html>", Encoding.UTF8, "text/html"),
         }));
 
-        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException.TokenEndpoint>(() => Get(source));
 
         Assert.Contains("JSON", ex.Message);
     }
@@ -280,8 +280,16 @@ public sealed class OAuth2TokenSourceTests
     {
         var source = Source(new StubHttpHandler((_, _) => StubHttpHandler.Json(body)));
 
-        var ex = await Assert.ThrowsAsync<UpstreamHttpException>(() => Get(source));
+        var ex = await Assert.ThrowsAsync<UpstreamHttpException.TokenEndpoint>(() => Get(source));
 
         Assert.Contains("access_token", ex.Message);
+    }
+
+    [Fact]
+    public void ARefusalFromTheTokenEndpoint_NeverSuggestsTheLegacySseFallback()
+    {
+        Assert.False(new UpstreamHttpException.TokenEndpoint(400, "invalid_scope").SuggestsLegacySse);
+        Assert.True(new UpstreamHttpException(400, "bad request").SuggestsLegacySse);
+        Assert.False(new UpstreamHttpException(401, "unauthorized").SuggestsLegacySse);
     }
 }
