@@ -22,8 +22,8 @@ internal static class Http
     }) { Timeout = TimeSpan.FromSeconds(60) };
 }
 
-/// <summary>POST /sse: one request in, application/json out, over one raw keep-alive connection.</summary>
-internal sealed class PlainJsonClient(HttpClient http, string baseUrl, string? token = null) : IDoorClient
+/// <summary>POST /sse (or <paramref name="path"/>, e.g. with ?tools=discover): one request in, application/json out, over one raw keep-alive connection.</summary>
+internal sealed class PlainJsonClient(HttpClient http, string baseUrl, string? token = null, string path = "/sse") : IDoorClient
 {
     private readonly string _headers = token is null ? "" : $"Authorization: Bearer {token}\r\n";
     private readonly RawHttpConnection _connection = new(new Uri(baseUrl));
@@ -33,7 +33,7 @@ internal sealed class PlainJsonClient(HttpClient http, string baseUrl, string? t
     {
         _ = http;
         var id = Interlocked.Increment(ref _id);
-        var (_, _, body) = await _connection.PostAsync("/sse", Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"), _headers);
+        var (_, _, body) = await _connection.PostAsync(path, Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"{method}\",\"params\":{paramsJson}}}"), _headers);
         using var doc = JsonDocument.Parse(body);
         if (doc.RootElement.GetProperty("id").GetInt64() != id) throw new InvalidOperationException("reply to another request");
         return doc.RootElement.Clone();

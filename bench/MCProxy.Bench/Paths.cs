@@ -20,4 +20,8 @@ internal static class Paths
     public static readonly string SdkFrontDoorDll = Path.Combine(Root, "bench", "SdkFrontDoor", "bin", Configuration, "net10.0", "SdkFrontDoor.dll");
     public static readonly string NodeModules = Path.Combine(Root, "tests", "e2e", "node_modules");
     public static string EverythingJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
+    public static string MemoryJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-memory", "dist", "index.js");
+    public static string FilesystemJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js");
+    /// <summary>The disclosure section's labelled queries (read from the source tree, not copied to the output).</summary>
+    public static readonly string SearchQueries = Path.Combine(Root, "bench", "MCProxy.Bench", "search-queries.json");
 }

@@ -1,6 +1,6 @@
 // MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
 // Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick] [--only SECTION]
-// Sections: latency, doors, peer, remote, auth, sdk, throughput, memory, startup, reload.
+// Sections: latency, doors, peer, remote, auth, sdk, throughput, memory, startup, reload, disclosure.
 // Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
 using System.Diagnostics;
 using System.Globalization;
@@ -435,6 +435,14 @@ async Task<int[]> HealthPidsAsync(GatewayProcess gateway)
     return doc.RootElement.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("pid").GetInt32()).ToArray();
 }
 
+// ---------------------------------------------------------------- progressive disclosure
+// 300+ tools from the real npm servers × 8 instances: tools/list full against discover, search quality and cost.
+DisclosureFigures? disclosure = null;
+if (Run("disclosure"))
+{
+    disclosure = await DisclosureBench.RunAsync(http, workDir, quick);
+}
+
 // ---------------------------------------------------------------- summary
 Console.WriteLine();
 if (only is not null)
@@ -452,5 +460,6 @@ Console.WriteLine(
     $"RSS idle {memoryRows[0].Idle:F0} MiB, 10 children after load {mem10.After.Max():F0} MiB; start {starts[2]:F0} ms; " +
     $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); " +
     string.Concat(remoteRows.Select(r => $"remote \"{r.Type}\" +p50 {r.Doors[0].AddedP50:F3} ms, c=4 {r.Doors[0].C4Rate / r.DirectC4:P0} of direct; ")) +
+    (disclosure is { } df ? $"disclosure: {df.Tools} tools, tools/list {df.FullBytes / 4} → {df.DiscoverBytes / 4} est. tokens, recall@5 {df.Recall5:F2}, MRR {df.Mrr:F2}, search cost p50 {df.SearchCostP50:F3} ms; " : "") +
     $"errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
 return Measure.Failures == 0 ? 0 : 1;
