@@ -5,38 +5,56 @@ using MCProxy.Aggregation;
 namespace MCProxy.Disclosure;
 
 /// <summary>
-/// BM25 over the tool catalogue: names (exposed and split into words), titles, descriptions and parameter names and
-/// descriptions, each field weighted; query words are stemmed and expanded with a small set of synonyms common in
-/// tool descriptions (remove/delete, find/search …) at half weight. One index per catalogue snapshot, built on
-/// first use, so it is always current with the catalogue.
+/// BM25F over the tool catalogue: four fields (the exposed name split into words, the title, the description, and the
+/// parameters' names and descriptions), each with its own weight and its own length normalisation, so a long
+/// description does not drown a match in the name. Words are Porter-stemmed and stop words dropped; query words are
+/// expanded with a small set of synonyms common in tool descriptions (remove/delete, find/search …) at half weight,
+/// each word and its synonyms scored as one term, and a file name in the query (<c>notes.txt</c>, <c>.md</c>) counts as the word "file". One index per catalogue
+/// snapshot, built on first use, so it is always current with the catalogue.
 /// </summary>
 internal sealed class ToolSearchIndex
 {
     private const double K1 = 1.2;
-    private const double B = 0.75;
-    private const double NameWeight = 3;
-    private const double TitleWeight = 2;
-    private const double DescriptionWeight = 1;
-    private const double ParameterWeight = 1;
     private const double SynonymWeight = 0.5;
+
+    // BM25F: weight and length normalisation (b) per field. Names and titles are short and say what a tool is;
+    // descriptions vary from one line to a paragraph, so their length counts for more.
+    private static readonly (double Weight, double B)[] Fields =
+    [
+        (3.0, 0.3),  // name
+        (2.0, 0.3),  // title
+        (1.0, 0.75), // description
+        (1.0, 0.75), // parameters: names, and their descriptions at half weight
+    ];
+
+    private const int NameField = 0, TitleField = 1, DescriptionField = 2, ParameterField = 3;
 
     private static readonly ConditionalWeakTable<ToolCatalog, ToolSearchIndex> Indexes = new();
 
+    // English function words (a common stop list), less the few that carry meaning in a tool query (not, no, off, up, down).
     private static readonly HashSet<string> StopWords =
     [
-        "a", "an", "the", "of", "to", "for", "in", "on", "and", "or", "with", "by", "from", "is", "are", "be", "this", "that",
-        "it", "as", "at", "me", "my", "all", "any", "i", "can", "you", "do", "how", "what", "which", "into", "its", "some",
-        "please", "want", "need", "would", "like", "there", "their", "them", "about", "using", "use",
+        "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be",
+        "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
+        "does", "doing", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her",
+        "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+        "just", "me", "more", "most", "my", "myself", "nor", "of", "on", "once", "only", "or", "other", "our", "ours",
+        "ourselves", "out", "over", "own", "please", "same", "she", "should", "so", "some", "such", "than", "that", "the",
+        "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+        "under", "until", "us", "using", "use", "very", "want", "need", "was", "we", "were", "what", "when", "where",
+        "which", "while", "who", "whom", "why", "will", "with", "would", "like", "you", "your", "yours", "yourself",
+        "yourselves",
     ];
 
     private static readonly Dictionary<string, string[]> Synonyms = BuildSynonyms(
     [
-        ["remove", "delete", "erase", "drop", "destroy"],
+        ["remove", "delete", "erase", "drop", "destroy", "forget", "discard", "unlink"],
         ["find", "search", "lookup", "look", "query", "locate", "grep", "match"],
-        ["get", "fetch", "read", "retrieve", "load", "open", "view", "show", "cat"],
+        ["get", "fetch", "read", "retrieve", "load", "open", "view", "show", "cat", "see", "display"],
         ["list", "enumerate", "show", "browse", "ls"],
         ["create", "add", "new", "make", "insert", "mkdir"],
         ["update", "edit", "modify", "change", "replace", "patch", "alter"],
+        ["multiple", "several", "many", "batch", "bulk"],
         ["file", "document"],
         ["directory", "folder", "dir"],
         ["move", "rename", "relocate", "mv"],
@@ -44,7 +62,7 @@ internal sealed class ToolSearchIndex
         ["entity", "node", "entities"],
         ["relation", "relations", "edge", "link", "connection", "relationship"],
         ["observation", "fact", "note"],
-        ["graph", "knowledge", "memory"],
+        ["graph", "knowledge", "memory", "remember", "memorize"],
         ["sum", "add", "plus", "total"],
         ["image", "picture", "photo", "png", "tiny"],
         ["size", "length", "metadata", "info", "stat"],
@@ -53,6 +71,7 @@ internal sealed class ToolSearchIndex
         ["env", "environment", "variables"],
         ["error", "fail", "exception"],
         ["long", "slow", "progress"],
+        ["toggle", "enable", "disable", "switch", "turn"],
         ["sample", "sampling", "llm", "model", "completion"],
         ["elicit", "elicitation", "ask", "input", "prompt"],
         ["resource", "resources", "uri"],
@@ -61,88 +80,140 @@ internal sealed class ToolSearchIndex
         ["root", "roots", "workspace"],
     ]);
 
-    private readonly IReadOnlyList<Document> _documents;
-    private readonly Dictionary<string, List<(int Doc, double Tf)>> _postings = new(StringComparer.Ordinal);
-    private readonly double _averageLength;
+    private static readonly string FileWord = Stem("file");
 
-    private sealed record Document(string Name, string Server, double Length, byte[] Card);
+    private readonly IReadOnlyList<Document> _documents;
+    private readonly Dictionary<string, (int Doc, double Tf)[]> _postings;
+
+    private sealed record Document(string Name, string Server, byte[] Card);
 
     private ToolSearchIndex(ToolCatalog catalog)
     {
         var documents = new List<Document>(catalog.Items.Count);
-        double totalLength = 0;
+        // Per document: each field's weighted term counts and length.
+        var fieldTerms = new List<Dictionary<string, double>[]>(catalog.Items.Count);
+        var totalLengths = new double[Fields.Length];
         for (var i = 0; i < catalog.Items.Count; i++)
         {
             var name = catalog.Names[i];
             var server = catalog.Routes.TryGetValue(name, out var route) ? route.Server : "";
             using var json = JsonDocument.Parse(catalog.Items[i]);
             var tool = json.RootElement;
-            var terms = new Dictionary<string, double>(StringComparer.Ordinal);
-            void Add(string? text, double weight)
+            var fields = new Dictionary<string, double>[Fields.Length];
+            for (var f = 0; f < fields.Length; f++)
+            {
+                fields[f] = new Dictionary<string, double>(StringComparer.Ordinal);
+            }
+            void Add(int field, string? text, double weight = 1)
             {
                 foreach (var token in Tokens(text))
                 {
-                    terms[token] = terms.GetValueOrDefault(token) + weight;
+                    fields[field][token] = fields[field].GetValueOrDefault(token) + weight;
                 }
             }
-            Add(name, NameWeight);
-            Add(String(tool, "title"), TitleWeight);
-            Add(String(tool, "description"), DescriptionWeight);
+            Add(NameField, name);
+            Add(TitleField, String(tool, "title"));
+            Add(DescriptionField, String(tool, "description"));
             if (tool.TryGetProperty("inputSchema", out var schema) && schema.ValueKind == JsonValueKind.Object &&
                 schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
             {
                 foreach (var property in properties.EnumerateObject())
                 {
-                    Add(property.Name, ParameterWeight);
+                    Add(ParameterField, property.Name);
                     if (property.Value.ValueKind == JsonValueKind.Object)
                     {
-                        Add(String(property.Value, "description"), ParameterWeight * 0.5);
+                        Add(ParameterField, String(property.Value, "description"), 0.5);
                     }
                 }
             }
-            var length = terms.Values.Sum();
-            totalLength += length;
-            foreach (var (term, tf) in terms)
+            for (var f = 0; f < fields.Length; f++)
             {
-                if (!_postings.TryGetValue(term, out var list))
-                {
-                    _postings[term] = list = [];
-                }
-                list.Add((documents.Count, tf));
+                totalLengths[f] += fields[f].Values.Sum();
             }
-            documents.Add(new Document(name, server, length, Cards.Write(name, tool)));
+            fieldTerms.Add(fields);
+            documents.Add(new Document(name, server, Cards.Write(name, tool)));
+        }
+        // Each (term, document)'s pseudo-frequency: the fields' counts, each normalised by its own length and weighted.
+        // It does not depend on the query, so it is computed here once.
+        var averages = totalLengths.Select(t => documents.Count == 0 || t == 0 ? 1 : t / documents.Count).ToArray();
+        var postings = new Dictionary<string, List<(int, double)>>(StringComparer.Ordinal);
+        for (var doc = 0; doc < fieldTerms.Count; doc++)
+        {
+            var fields = fieldTerms[doc];
+            var tf = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var f = 0; f < fields.Length; f++)
+            {
+                var (weight, b) = Fields[f];
+                var norm = 1 - b + b * fields[f].Values.Sum() / averages[f];
+                foreach (var (term, count) in fields[f])
+                {
+                    tf[term] = tf.GetValueOrDefault(term) + weight * count / norm;
+                }
+            }
+            foreach (var (term, value) in tf)
+            {
+                if (!postings.TryGetValue(term, out var list))
+                {
+                    postings[term] = list = [];
+                }
+                list.Add((doc, value));
+            }
         }
         _documents = documents;
-        _averageLength = documents.Count == 0 ? 1 : totalLength / documents.Count;
+        _postings = postings.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
     }
 
     public static ToolSearchIndex For(ToolCatalog catalog) => Indexes.GetValue(catalog, c => new ToolSearchIndex(c));
 
-    /// <summary>The best matches among the tools <paramref name="visible"/> admits, best first.</summary>
+    /// <summary>
+    /// The best matches among the tools <paramref name="visible"/> admits, best first. Each query word is one concept:
+    /// the word (weight 1) or any of its synonyms (weight ½), scored as one term (as Lucene's SynonymQuery does): the
+    /// pseudo-frequency sums its members' weighted frequencies and the idf is that of the documents holding any of
+    /// them, so a word with many synonyms does not count many times, and a rare synonym does not outweigh the word.
+    /// </summary>
     public IReadOnlyList<(string Name, double Score, byte[] Card)> Search(string query, Func<string, string, bool> visible, int limit)
     {
-        var scores = new Dictionary<int, double>();
-        var queryTerms = new Dictionary<string, double>(StringComparer.Ordinal);
+        var concepts = new List<string>();
         foreach (var token in Tokens(query))
         {
-            queryTerms[token] = Math.Max(queryTerms.GetValueOrDefault(token), 1);
-            foreach (var synonym in Synonyms.GetValueOrDefault(token) ?? [])
+            if (!concepts.Contains(token))
             {
-                queryTerms[synonym] = Math.Max(queryTerms.GetValueOrDefault(synonym), SynonymWeight);
+                concepts.Add(token);
             }
         }
-        var n = _documents.Count;
-        foreach (var (term, weight) in queryTerms)
+        if (MentionsFileName(query) && !concepts.Contains(FileWord))
         {
-            if (!_postings.TryGetValue(term, out var postings))
+            concepts.Add(FileWord);
+        }
+        var scores = new Dictionary<int, double>();
+        var tf = new Dictionary<int, double>();
+        var n = _documents.Count;
+        foreach (var concept in concepts)
+        {
+            tf.Clear();
+            void Add(string term, double weight)
+            {
+                if (_postings.TryGetValue(term, out var postings))
+                {
+                    foreach (var (doc, f) in postings)
+                    {
+                        tf[doc] = tf.GetValueOrDefault(doc) + weight * f;
+                    }
+                }
+            }
+            Add(concept, 1);
+            foreach (var synonym in Synonyms.GetValueOrDefault(concept) ?? [])
+            {
+                Add(synonym, SynonymWeight);
+            }
+            if (tf.Count == 0)
             {
                 continue;
             }
-            var idf = Math.Log(1 + (n - postings.Count + 0.5) / (postings.Count + 0.5));
-            foreach (var (doc, tf) in postings)
+            var idf = Math.Log(1 + (n - tf.Count + 0.5) / (tf.Count + 0.5));
+            foreach (var (doc, f) in tf)
             {
-                var norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * _documents[doc].Length / _averageLength));
-                scores[doc] = scores.GetValueOrDefault(doc) + weight * idf * norm;
+                scores[doc] = scores.GetValueOrDefault(doc) + idf * f * (K1 + 1) / (f + K1);
             }
         }
         return scores
@@ -156,7 +227,38 @@ internal sealed class ToolSearchIndex
     private static string? String(JsonElement owner, string member) =>
         owner.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    /// <summary>Lower-case words, split at non-letters and camelCase humps, stop words out, lightly stemmed.</summary>
+    /// <summary>
+    /// Whether the text names a file: a word, a dot and a 1–5 character extension that starts with a letter
+    /// (<c>notes.txt</c>, <c>package.json</c>), or such an extension alone after a space (<c>.md files</c>).
+    /// Not <c>e.g.</c>, <c>0.5</c> or a sentence's full stop.
+    /// </summary>
+    internal static bool MentionsFileName(string text)
+    {
+        for (var dot = text.IndexOf('.'); dot >= 0; dot = text.IndexOf('.', dot + 1))
+        {
+            var before = dot;
+            while (before > 0 && (char.IsLetterOrDigit(text[before - 1]) || text[before - 1] is '_' or '-'))
+            {
+                before--;
+            }
+            var after = dot + 1;
+            while (after < text.Length && char.IsLetterOrDigit(text[after]))
+            {
+                after++;
+            }
+            var extension = after - dot - 1;
+            var stemLength = dot - before;
+            var alone = stemLength == 0 && (dot == 0 || char.IsWhiteSpace(text[dot - 1]) || text[dot - 1] is '*' or '/');
+            if (extension is >= 1 and <= 5 && char.IsLetter(text[dot + 1]) && (stemLength >= 2 || alone) &&
+                (after == text.Length || !char.IsLetterOrDigit(text[after])))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Lower-case words, split at non-letters and camelCase humps, stop words out, stemmed.</summary>
     internal static IEnumerable<string> Tokens(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -184,23 +286,8 @@ internal sealed class ToolSearchIndex
         }
     }
 
-    /// <summary>A light suffix-stripping stemmer: enough that "files", "deleting" and "deleted" meet "file" and "delete".</summary>
-    internal static string Stem(string word)
-    {
-        if (word.Length <= 3 || char.IsDigit(word[^1]))
-        {
-            return word;
-        }
-        foreach (var (suffix, replacement) in new[] { ("ies", "i"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("e", ""), ("y", "i") })
-        {
-            if (word.EndsWith(suffix, StringComparison.Ordinal) && word.Length - suffix.Length >= 3)
-            {
-                var stem = word[..^suffix.Length] + replacement;
-                return stem.EndsWith('e') && stem.Length > 3 ? stem[..^1] : stem;
-            }
-        }
-        return word;
-    }
+    /// <summary>The Porter stem of a word ("files", "deleting" and "deleted" meet "file" and "delete"); words with digits stay whole.</summary>
+    internal static string Stem(string word) => PorterStemmer.Stem(word);
 
     private static Dictionary<string, string[]> BuildSynonyms(string[][] words)
     {
