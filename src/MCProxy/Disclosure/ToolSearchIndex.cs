@@ -85,7 +85,8 @@ internal sealed class ToolSearchIndex
     private readonly IReadOnlyList<Document> _documents;
     private readonly Dictionary<string, (int Doc, double Tf)[]> _postings;
 
-    private sealed record Document(string Name, string Server, byte[] Card);
+    /// <param name="Definition">Equal for copies of one tool: the same tool and definition under several servers' prefixes.</param>
+    private sealed record Document(string Name, string Server, int Definition, byte[] Card);
 
     private ToolSearchIndex(ToolCatalog catalog)
     {
@@ -93,6 +94,7 @@ internal sealed class ToolSearchIndex
         // Per document: each field's weighted term counts and length.
         var fieldTerms = new List<Dictionary<string, double>[]>(catalog.Items.Count);
         var totalLengths = new double[Fields.Length];
+        var definitions = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < catalog.Items.Count; i++)
         {
             var name = catalog.Names[i];
@@ -131,7 +133,12 @@ internal sealed class ToolSearchIndex
                 totalLengths[f] += fields[f].Values.Sum();
             }
             fieldTerms.Add(fields);
-            documents.Add(new Document(name, server, Cards.Write(name, tool)));
+            var key = DefinitionKey(route?.Tool ?? name, tool);
+            if (!definitions.TryGetValue(key, out var definition))
+            {
+                definitions[key] = definition = definitions.Count;
+            }
+            documents.Add(new Document(name, server, definition, Cards.Write(name, tool)));
         }
         // Each (term, document)'s pseudo-frequency: the fields' counts, each normalised by its own length and weighted.
         // It does not depend on the query, so it is computed here once.
@@ -170,6 +177,9 @@ internal sealed class ToolSearchIndex
     /// the word (weight 1) or any of its synonyms (weight ½), scored as one term (as Lucene's SynonymQuery does): the
     /// pseudo-frequency sums its members' weighted frequencies and the idf is that of the documents holding any of
     /// them, so a word with many synonyms does not count many times, and a rare synonym does not outweigh the word.
+    /// Copies of one tool on several servers (replicas: the same name at the server, the same definition) score alike;
+    /// the best copy of each tool comes first, in score order, and the further copies after every distinct tool, so the
+    /// first results are different tools rather than one tool's copies (<c>server</c> narrows to one server's).
     /// </summary>
     public IReadOnlyList<(string Name, double Score, byte[] Card)> Search(string query, Func<string, string, bool> visible, int limit)
     {
@@ -216,12 +226,35 @@ internal sealed class ToolSearchIndex
                 scores[doc] = scores.GetValueOrDefault(doc) + idf * f * (K1 + 1) / (f + K1);
             }
         }
-        return scores
+        var ranked = scores
             .Where(s => visible(_documents[s.Key].Name, _documents[s.Key].Server))
             .OrderByDescending(s => s.Value).ThenBy(s => _documents[s.Key].Name, StringComparer.Ordinal)
+            .ToList();
+        var seen = new HashSet<int>();
+        var firsts = new List<KeyValuePair<int, double>>(Math.Min(limit, ranked.Count));
+        var copies = new List<KeyValuePair<int, double>>();
+        foreach (var hit in ranked)
+        {
+            (seen.Add(_documents[hit.Key].Definition) ? firsts : copies).Add(hit);
+        }
+        return firsts.Concat(copies)
             .Take(limit)
             .Select(s => (_documents[s.Key].Name, s.Value, _documents[s.Key].Card))
             .ToList();
+    }
+
+    /// <summary>The tool's name at its server and its definition less the exposed name: equal for copies of one tool.</summary>
+    private static string DefinitionKey(string tool, JsonElement definition)
+    {
+        var key = new System.Text.StringBuilder(tool);
+        foreach (var property in definition.EnumerateObject())
+        {
+            if (property.Name != "name")
+            {
+                key.Append('\n').Append(property.Name).Append(':').Append(property.Value.GetRawText());
+            }
+        }
+        return key.ToString();
     }
 
     private static string? String(JsonElement owner, string member) =>
