@@ -70,8 +70,9 @@ internal sealed class MetaTools
         {
             limit = Math.Clamp(asked, 1, MaxLimit);
         }
+        // The gateway's own tools (mcproxy__status) are searchable too; the meta tools themselves are always listed.
         bool Visible(string name, string owner) =>
-            owner.Length > 0 && allowed(name) && (server is null || owner == server) &&
+            !IsMeta(name) && allowed(name) && (server is null || owner == server) &&
             (tag is null || (_servers.TryGet(owner, out var entry) && entry.Definition.Config?.Shape.Tags.Contains(tag) == true));
         var hits = ToolSearchIndex.For(catalog).Search(query, Visible, limit);
         return JsonRpcWriter.Build(w =>

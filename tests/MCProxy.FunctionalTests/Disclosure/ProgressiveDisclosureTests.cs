@@ -43,6 +43,8 @@ public sealed class ProgressiveDisclosureTests
         var cards = search["result"]!["structuredContent"]!["tools"]!.AsArray();
         Assert.Contains(cards.Take(2), c => ((string)c!["name"]!).EndsWith("__echo", StringComparison.Ordinal));
         Assert.All(cards, c => Assert.True(System.Text.Encoding.UTF8.GetByteCount(c!.ToJsonString()) <= 400));
+        var status = await CallAsync(gateway, "mcproxy__search_tools", new JsonObject { ["query"] = "state and restart count of the servers", ["limit"] = 3 });
+        Assert.Contains(status["result"]!["structuredContent"]!["tools"]!.AsArray(), c => (string)c!["name"]! == "mcproxy__status"); // the gateway's own tool too
         var onlyB = await CallAsync(gateway, "mcproxy__search_tools", new JsonObject { ["query"] = "echo", ["server"] = "b" });
         Assert.All(onlyB["result"]!["structuredContent"]!["tools"]!.AsArray(), c => Assert.StartsWith("b__", (string)c!["name"]!));
 
