@@ -74,7 +74,9 @@ internal abstract partial class HttpChannel : IUpstreamChannel
     {
         ThrowIfClosed();
         var id = Interlocked.Increment(ref _nextId);
-        var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed inline by the reader of the answer (as on stdio): the relay's continuation only frames the bytes
+        // and hands them to Kestrel, and skipping a thread-pool hop is a good part of the remote hop's cost.
+        var tcs = new TaskCompletionSource<JsonRpcMessage>();
         _pending[id] = tcs;
         using var request = CancellationTokenSource.CreateLinkedTokenSource(Lifetime.Token);
         try

@@ -20,7 +20,7 @@ internal sealed class SseEventReader
     private readonly Stream _stream;
     private readonly int _maxEventBytes;
     private readonly int _maxLineBytes;
-    private byte[] _buffer = new byte[16 * 1024];
+    private byte[] _buffer = new byte[4 * 1024]; // most answers are small; grows to the cap for the rest
     private int _start;
     private int _end;
 

@@ -152,7 +152,7 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
         }
         else
         {
-            var data = await ReadBoundedAsync(body, MaxMessageBytes, ct).ConfigureAwait(false);
+            var data = await ReadBoundedAsync(body, MaxMessageBytes, response.Content.Headers.ContentLength, ct).ConfigureAwait(false);
             Observe(method, data);
             Dispatch(data);
         }
@@ -206,10 +206,21 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
         }
     }
 
-    private static async Task<byte[]> ReadBoundedAsync(Stream body, int max, CancellationToken ct)
+    private static async Task<byte[]> ReadBoundedAsync(Stream body, int max, long? length, CancellationToken ct)
     {
+        if (length is { } known and >= 0)
+        {
+            // The usual case: Content-Length says how much, so read exactly that into one array.
+            if (known > max)
+            {
+                throw new InvalidDataException($"an answer from the server is over {max} bytes");
+            }
+            var exact = new byte[known];
+            await body.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
+            return exact;
+        }
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        var chunk = new byte[4 * 1024];
         int n;
         while ((n = await body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
         {
