@@ -30,6 +30,9 @@ internal sealed record ServerConfig
     /// </summary>
     public bool InheritEnv { get; init; } = true;
 
+    /// <summary>Memory, CPU and open-file limits of a stdio child (<see cref="ChildLimits.None"/>: none). Part of equality.</summary>
+    public ChildLimits Limits { get; init; } = ChildLimits.None;
+
     /// <summary>
     /// Which of the child's tools anyone may see. NOTE 1: not part of equality: an edit of it re-filters the
     /// catalogue live (one list_changed) and never restarts the child.
@@ -63,7 +66,8 @@ internal sealed record ServerConfig
         && Timeout == other.Timeout
         && Enabled == other.Enabled
         && Equals(Remote, other.Remote)
-        && InheritEnv == other.InheritEnv;
+        && InheritEnv == other.InheritEnv
+        && Limits == other.Limits;
 
     public override int GetHashCode() => HashCode.Combine(Name, Command, Args.Count, Env.Count, Cwd, Timeout, Enabled);
 }

@@ -66,7 +66,7 @@ internal static partial class ServerParser
             {
                 Error("command", "give either \"command\" (a stdio server) or \"url\" (a remote server), not both");
             }
-            foreach (var stdioOnly in new[] { "args", "env", "cwd", "inheritEnv" })
+            foreach (var stdioOnly in new[] { "args", "env", "cwd", "inheritEnv", "limits" })
             {
                 if (element.TryGetProperty(stdioOnly, out var v) && v.ValueKind != JsonValueKind.Null)
                 {
@@ -228,6 +228,10 @@ internal static partial class ServerParser
             }
         }
 
+        var limits = remoteTransport is null && element.TryGetProperty("limits", out var limitsElement)
+            ? ChildLimits.Parse(limitsElement, Error)
+            : ChildLimits.None;
+
         var shape = ParseShape(element, separator, Error);
         var maxOutput = ConfigLoader.ReadCap(element, Error);
         var redact = element.TryGetProperty("redact", out var redactElement) ? RedactionConfig.Parse(redactElement, Error) ?? RedactionConfig.Off : RedactionConfig.Off;
@@ -239,7 +243,7 @@ internal static partial class ServerParser
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
-            Shape = shape, MaxOutputBytes = maxOutput, Redact = redact, Secrets = secrets.Distinct().ToArray(), Remote = remote, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
+            Shape = shape, MaxOutputBytes = maxOutput, Redact = redact, Secrets = secrets.Distinct().ToArray(), Remote = remote, Limits = limits, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
         }, []);
     }
 
