@@ -13,6 +13,8 @@
 //   --hostile              add the tools a hostile child needs: emit (raw bytes on stdout/stderr), flood (many or
 //                          large log/progress messages, a huge stderr line), escape (a grandchild that leaves the
 //                          process group with setsid and keeps stdout/stderr open)
+//   --limits               add the tools the limits tests need: alloc (allocate and touch mb MiB, kept; answer after holdMs), limits
+//                          (the text of /proc/self/limits), spin (burn CPU for ms milliseconds)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -60,6 +62,7 @@ internal sealed record Options
     public bool ConformanceFixtures { get; init; }
     public bool Hostile { get; init; }
     public bool Counting { get; init; }
+    public bool Limits { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -80,6 +83,7 @@ internal sealed record Options
                 "--conformance-fixtures" => o with { ConformanceFixtures = true },
                 "--hostile" => o with { Hostile = true },
                 "--counting" => o with { Counting = true },
+                "--limits" => o with { Limits = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -93,6 +97,7 @@ internal sealed class TestServer(Options options)
     private readonly object _writeLock = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new();
     private readonly List<JsonObject> _extraTools = [];
+    private readonly List<byte[]> _kept = [];
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _asked = new();
     private int _askedIds;
 
@@ -296,6 +301,13 @@ internal sealed class TestServer(Options options)
             all.Add(Tool("flood", "Sends count log/progress messages of bytes each, or one stderr line of bytes", new JsonObject()));
             all.Add(Tool("escape", "Starts `setsid sleep 300`, which leaves the process group and keeps stdout/stderr open", new JsonObject()));
         }
+        if (options.Limits)
+        {
+            all.Add(Tool("alloc", "Allocates mb MiB, touches every page and keeps it; answers after holdMs",
+                new JsonObject { ["mb"] = new JsonObject { ["type"] = "integer" }, ["holdMs"] = new JsonObject { ["type"] = "integer" } }));
+            all.Add(Tool("limits", "Returns the text of /proc/self/limits", new JsonObject()));
+            all.Add(Tool("spin", "Burns CPU for ms milliseconds", new JsonObject { ["ms"] = new JsonObject { ["type"] = "integer" } }));
+        }
         for (var i = 0; i < options.ToolCount; i++)
         {
             all.Add(Tool($"t{i}", $"Generated tool {i}", new JsonObject()));
@@ -467,6 +479,33 @@ internal sealed class TestServer(Options options)
                 var escaped = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
                 Console.Error.WriteLine($"testserver: escaped grandchild pid {escaped.Id}");
                 return Text(escaped.Id.ToString());
+            case "alloc" when options.Limits:
+                var mb = (int?)arguments["mb"] ?? 100;
+                for (var i = 0; i < mb; i++)
+                {
+                    var block = new byte[1024 * 1024];
+                    for (var page = 0; page < block.Length; page += 4096)
+                    {
+                        block[page] = 1; // resident only once written
+                    }
+                    lock (_kept)
+                    {
+                        _kept.Add(block);
+                    }
+                }
+                Console.Error.WriteLine($"testserver: allocated {mb} MiB");
+                await Task.Delay((int?)arguments["holdMs"] ?? 0, ct); // answer later: keeps the call in flight
+                return Text($"allocated {mb} MiB");
+            case "limits" when options.Limits:
+                return Text(File.ReadAllText("/proc/self/limits"));
+            case "spin" when options.Limits:
+                var spinUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency * ((int?)arguments["ms"] ?? 30_000) / 1000;
+                var spins = 0L;
+                while (Stopwatch.GetTimestamp() < spinUntil && !ct.IsCancellationRequested)
+                {
+                    spins++;
+                }
+                return Text($"spun {spins} times");
             case "add_tool" when options.ListChanged:
                 lock (_extraTools)
                 {
