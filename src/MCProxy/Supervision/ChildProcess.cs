@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using MCProxy.Configuration;
 using Microsoft.Win32.SafeHandles;
 using static MCProxy.Supervision.NativeMethods;
 
@@ -7,7 +8,8 @@ namespace MCProxy.Supervision;
 
 /// <summary>
 /// A child process started without a shell (argv array), in its own process group, with its stdin, stdout and
-/// stderr on pipes. Exit is observed by a dedicated waitpid thread, so nothing polls and no zombie is left.
+/// stderr on pipes. Exit is observed by a dedicated wait4 thread (exit status and CPU time), so nothing polls and no
+/// zombie is left.
 /// </summary>
 internal sealed unsafe class ChildProcess : IDisposable
 {
@@ -46,13 +48,17 @@ internal sealed unsafe class ChildProcess : IDisposable
     /// <summary>Completes with the exit code (128 + signal when killed by a signal) once the child is reaped.</summary>
     public Task<int> Exited => _exited.Task;
 
+    /// <summary>The CPU time (user + system) the child itself used, known once it was reaped (null before).</summary>
+    public double? CpuSeconds { get; private set; }
+
     public bool HasExited => _exited.Task.IsCompleted;
 
     /// <summary>Starts <paramref name="command"/> (looked up in PATH) with <paramref name="args"/>.</summary>
     /// <exception cref="IOException">the program could not be started (not found, not executable, bad cwd).</exception>
     /// <param name="inheritEnv">false: the child gets only <see cref="ChildEnvironment.Essentials"/> of the gateway's environment.</param>
+    /// <param name="limits">rlimits set on the child before this returns (see <see cref="ChildRlimits"/>, NOTE 1 there).</param>
     public static ChildProcess Start(string command, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> extraEnv, string? cwd,
-        string marker, bool inheritEnv = true)
+        string marker, bool inheritEnv = true, ChildLimits? limits = null)
     {
         var environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), extraEnv, marker, inheritEnv);
         if (cwd is not null && !Directory.Exists(cwd))
@@ -133,6 +139,20 @@ internal sealed unsafe class ChildProcess : IDisposable
                 new SafeFileHandle(stderrPipe[0], ownsHandle: true),
                 marker);
             stdinPipe[1] = stdoutPipe[0] = stderrPipe[0] = -1;
+            if (limits is { IsNone: false })
+            {
+                try
+                {
+                    ChildRlimits.Apply(pid, limits);
+                }
+                catch (IOException)
+                {
+                    // Never run a child without the limits it was given; its waitpid thread reaps it.
+                    child.SignalGroupAlways(SIGKILL);
+                    child.Dispose();
+                    throw;
+                }
+            }
             return child;
         }
         finally
@@ -182,11 +202,13 @@ internal sealed unsafe class ChildProcess : IDisposable
     private void WaitForExit()
     {
         int status;
+        var usage = stackalloc long[32]; // struct rusage: ru_utime and ru_stime (seconds, microseconds) lead it
         while (true)
         {
-            var rc = waitpid(Pid, &status, 0);
+            var rc = wait4(Pid, &status, 0, usage);
             if (rc == Pid)
             {
+                CpuSeconds = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
                 Tracked.TryRemove(Pid, out _);
                 _exited.TrySetResult(DecodeWaitStatus(status));
                 return;

@@ -4,12 +4,16 @@ namespace MCProxy.Supervision;
 
 /// <summary>
 /// The few libc calls .NET's Process class does not expose: posix_spawn with its own process group (so a whole
-/// npx → sh → node tree can be signalled at once), group signals, and waitpid.
+/// npx → sh → node tree can be signalled at once), group signals, wait4 (exit status and CPU time) and prlimit.
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGXCPU = 24;
+    public const int RLIMIT_CPU = 0;
+    public const int RLIMIT_NOFILE = 7;
+    public const int EPERM = 1;
     public const int EINTR = 4;
     public const int ECHILD = 10;
     public const int ESRCH = 3;
@@ -112,6 +116,24 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
+
+    /// <summary>Like waitpid, and fills <paramref name="usage"/> (struct rusage, 144 bytes on 64-bit Linux: give 256).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int wait4(int pid, int* status, int options, long* usage);
+
+    /// <summary>struct rlimit: soft (current) and hard (maximum) limit; <see cref="RLIM_INFINITY"/> is none.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Soft;
+        public ulong Hard;
+    }
+
+    public const ulong RLIM_INFINITY = ulong.MaxValue;
+
+    /// <summary>Sets (<paramref name="newLimit"/> non-null) and/or reads (<paramref name="oldLimit"/> non-null) a limit of another process; pid 0 is this one.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prlimit(int pid, int resource, RLimit* newLimit, RLimit* oldLimit);
 
     /// <summary>Decodes a waitpid status: the exit code, or 128 + signal number for a signalled child.</summary>
     public static int DecodeWaitStatus(int status)

@@ -13,7 +13,7 @@ internal sealed partial class ServerSupervisor
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(Config.Command, Config.Args, Config.Env, Config.Cwd, _reaper?.NewMarker() ?? "-", Config.InheritEnv);
+            child = ChildProcess.Start(Config.Command, Config.Args, Config.Env, Config.Cwd, _reaper?.NewMarker() ?? "-", Config.InheritEnv, Config.Limits);
         }
         catch (IOException ex)
         {
@@ -32,6 +32,8 @@ internal sealed partial class ServerSupervisor
         connection = new UpstreamConnection(Name, child.Stdin, child.Stdout, _time, _logger,
             message => OnNotification(connection!, message), request => _handlers.Request(this, request), _options.MaxMessageBytes);
         connection.Start();
+        using var lifeEnds = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var memoryBreach = WatchMemoryAsync(child, connection, lifeEnds.Token);
         DateTimeOffset? readyAt = null;
         string? error = null;
         var unavailable = false; // the pipe broke: the exit code says more than the pipe error
@@ -56,6 +58,7 @@ internal sealed partial class ServerSupervisor
         }
         finally
         {
+            await lifeEnds.CancelAsync().ConfigureAwait(false);
             Volatile.Write(ref _connection, null);
             if (Status.State == ServerState.Ready)
             {
@@ -76,6 +79,8 @@ internal sealed partial class ServerSupervisor
             {
                 described += $" ({error})";
             }
+            // A broken limit says more than the exit it caused.
+            described = await memoryBreach.ConfigureAwait(false) ?? LimitBreach.Cpu(exitCode, child.CpuSeconds, Config.Limits) ?? described;
             Publish(s => s with { ExitCode = exitCode, LastError = described, Pid = null });
             LogExited(_logger, Name, child.Pid, exitCode ?? -1, described);
         }

@@ -9,7 +9,8 @@ namespace MCProxy.Supervision;
 /// <summary>
 /// Keeps one configured server running. Its parts: this file (status and the API the gateway calls),
 /// <c>ServerSupervisor.Restarts.cs</c> (restart with backoff, <c>failed</c> after too many crashes),
-/// <c>ServerSupervisor.ChildLife.cs</c> (one life of the child: start, handshake, lists, teardown), plus
+/// <c>ServerSupervisor.ChildLife.cs</c> (one life of the child: start, handshake, lists, teardown),
+/// <c>ServerSupervisor.Limits.cs</c> (the memoryMB watch; see <see cref="ChildRlimits"/> for the others), plus
 /// <see cref="ListRefresher"/>, <see cref="StderrDrain"/>, <see cref="ShutdownLadder"/> and <see cref="OrphanReaper"/>.
 /// NOTE 1: the status is an immutable snapshot replaced under <see cref="_gate"/>; <see cref="Changed"/> fires
 /// after the swap, outside the lock, so listeners always read a complete state.
