@@ -39,8 +39,12 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <summary>Hex SHA-256 of the arguments exactly as received (empty arguments hash the empty string).</summary>
     public static string HashArguments(ReadOnlySpan<byte> arguments) => Convert.ToHexStringLower(SHA256.HashData(arguments));
 
+    /// <summary>Raised for every record written, before any filtering by log level or file (the status page counts calls).</summary>
+    public event Action<AuditRecord>? Recorded;
+
     public void Write(AuditRecord record)
     {
+        Recorded?.Invoke(record);
         var config = _config;
         if (config.File is null && !_logger.IsEnabled(LogLevel.Information))
         {
