@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace MCProxy.Hosting;
 
-/// <summary>Maps every front door: /mcp, /sse, /messages, /api (REST), /health.</summary>
+/// <summary>Maps every front door: /mcp, /sse, /messages, /api (REST), /health, the status page (/).</summary>
 internal static class EndpointRouteBuilderExtensions
 {
     public static IEndpointRouteBuilder MapMcProxy(this IEndpointRouteBuilder app)
@@ -35,6 +35,14 @@ internal static class EndpointRouteBuilderExtensions
             services.GetRequiredService<GatewayReadiness>(), services.GetRequiredService<ConfigState>(), gateway.Time, gateway.Guard,
             services.GetRequiredService<Security.Authenticator>(), services.GetRequiredService<Output.ResultFilter>());
         app.MapProtectedResource(services.GetRequiredService<Security.Authenticator>());
+        // The status page (GET /, GET /status/events); its recent calls per server come from the audit trail.
+        var registry = services.GetRequiredService<ServerRegistry>();
+        var recentCalls = new Admin.RecentCalls(gateway.Time, name => registry.TryGet(name, out _));
+        gateway.Audit.Recorded += recentCalls.Add;
+        new Admin.StatusPage(gateway, new Admin.StatusPageFeed(registry, recentCalls, services.GetRequiredService<GatewayReadiness>(),
+                services.GetRequiredService<ConfigState>(), gateway.Sessions, gateway.Time),
+            registry, services.GetRequiredService<Security.Authenticator>(),
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("MCProxy.Admin.StatusPage")).Map(app);
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();
