@@ -53,6 +53,9 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
 
     public IReadOnlyList<string> StderrTail => _stderr.Snapshot();
 
+    /// <summary>The ring itself, for <c>mcproxy logs -f</c> (it outlives restarts of the child, not of the supervisor).</summary>
+    public StderrTail Stderr => _stderr;
+
     /// <summary>Raised after every status change (state, pid, tools).</summary>
     public event Action<ServerSupervisor>? Changed;
 
