@@ -39,6 +39,12 @@ internal sealed record GatewayOptions
     /// <summary>Every bound the front doors and children are held to.</summary>
     public GatewayLimits Limits { get; init; } = new();
 
+    /// <summary>
+    /// The unix socket of the admin API (<c>--admin-socket</c>; the CLI's way in). Null: the default place, resolved
+    /// at start (<c>$RUNTIME_DIRECTORY</c>, else <c>/run/mcproxy</c>, else a per-user directory); empty: none.
+    /// </summary>
+    public string? AdminSocket { get; init; }
+
     /// <summary>Become the child subreaper and reap orphaned descendants (off only where another reaper owns the process).</summary>
     public bool ReapOrphans { get; init; } = true;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using MCProxy.Admin;
 using MCProxy.Configuration;
 using MCProxy.Gateway;
 using MCProxy.Hosting.Logging;
@@ -33,6 +34,8 @@ internal static class GatewayHost
                 listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => tls.Current);
             }
         }
+        // The admin API (the CLI's door) listens on a unix socket only, never on the TCP port (Admin/AdminEndpoints).
+        var admin = options.AdminSocket is { Length: > 0 } adminPath ? Admin.AdminSocket.Prepare(adminPath) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -56,6 +59,10 @@ internal static class GatewayHost
             {
                 kestrel.Listen(address, options.Port, Configure);
             }
+            if (admin is { Listens: true })
+            {
+                kestrel.ListenUnixSocket(admin.Path); // after the TCP port: "Now listening on" names that first
+            }
         });
         builder.Services.Configure<HostOptions>(o =>
         {
@@ -65,9 +72,18 @@ internal static class GatewayHost
         });
         builder.Logging.UseMcProxyLogging(options);
         builder.Services.AddMcProxy(options, initial);
+        if (admin is not null)
+        {
+            builder.Services.AddAdmin(admin);
+        }
         configure?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseErrorBoundary(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MCProxy.Gateway"));
+        if (admin is { Listens: true })
+        {
+            app.UseAdminDoor();
+            app.MapAdmin();
+        }
         app.MapMcProxy();
         return app;
     }
