@@ -5,19 +5,35 @@ using Serilog.Events;
 
 namespace MCProxy.Hosting;
 
-/// <summary>Parses the design's flags. Hand-written: eight flags do not need a framework, and errors stay exact.</summary>
+/// <summary>Parses the design's flags. Hand-written: the serve flags predate the verbs (Cli/, System.CommandLine) and keep their exact errors.</summary>
 internal static class CommandLine
 {
     public const string Usage = """
         MCProxy — one HTTP endpoint in front of many stdio MCP servers.
 
-        Usage: mcproxy [options]              run the gateway
+        Usage: mcproxy [serve] [options]      run the gateway (the default when no command is given)
                mcproxy health [--host H] [--port P]
                                               GET /health of a running gateway; exit 0 when ready, 1 otherwise
+               mcproxy COMMAND [--json] [--socket PATH] [--config PATH]
+                                              talk to the running gateway or edit its config:
+                 status                       servers, states, pids, restarts, tools, memory, CPU, sessions
+                 servers list | get NAME      the configured servers and their state
+                 servers add NAME [--env K=V]... -- COMMAND ARGS...
+                 servers add NAME --url URL [--header K=V]...
+                 servers remove | enable | disable | restart NAME
+                 check [CONFIG]               validate a config file; every problem with its JSON path
+                 logs [NAME] [-f]             the last stderr lines of one server or all; -f follows
+                 call TOOL [JSON]             one tool call through the running gateway
+                 doctor                       look for what would stop a server or leave the gateway open
+                 setup --client claude|cursor|vscode|codex
+                                              the client's config snippet for this gateway
+               (mcproxy COMMAND --help for each)
 
           --config PATH            server list (default: config/mcp-servers.json)
           --host HOST              address to listen on (default: 127.0.0.1; 0.0.0.0 for all)
           --port PORT              port to listen on (default: 12010)
+          --admin-socket PATH      unix socket of the admin API the commands above use (default:
+                                   $RUNTIME_DIRECTORY/mcproxy.sock, else /run/mcproxy/mcproxy.sock; none: off)
           --log                    log to stdout instead of syslog
           --log-level LEVEL        debug, information (default), warning, error
           --syslog-target URI      unix:///dev/log (default), udp://host:514, tcp://host:601
@@ -41,7 +57,7 @@ internal static class CommandLine
           --version                show the version
 
         Endpoints: /mcp (Streamable HTTP), GET /sse + POST /messages (legacy SSE),
-                   POST /sse (plain JSON-RPC), GET /health.
+                   POST /sse (plain JSON-RPC), GET /health; /admin/* only on the admin socket.
         Environment (and appsettings.json "MCProxy" keys): MCPROXY_LOG=1, MCPROXY_LOG_LEVEL,
         MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT; flags win.
         """;
@@ -155,6 +171,10 @@ internal static class CommandLine
                 case "--config":
                     if (Value() is not { Length: > 0 } path) { error = "--config needs a path"; return null; }
                     options = options with { ConfigPath = path };
+                    break;
+                case "--admin-socket":
+                    if (Value() is not { Length: > 0 } socket) { error = "--admin-socket needs a path (or none)"; return null; }
+                    options = options with { AdminSocket = socket == "none" ? "" : socket };
                     break;
                 case "--env-file":
                     if (Value() is not { Length: > 0 } envFile) { error = "--env-file needs a path"; return null; }
