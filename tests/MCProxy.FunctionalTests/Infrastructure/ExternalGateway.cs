@@ -40,6 +40,9 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(_dir, "mcp-servers.json");
 
+    /// <summary>The admin socket, in the gateway's own temp directory: parallel gateways never share one.</summary>
+    public string AdminSocket => Path.Combine(_dir, "mcproxy.sock");
+
     public static async Task<ExternalGateway> StartAsync(string configJson, IReadOnlyDictionary<string, string>? environment = null,
         params string[] extraArgs)
     {
@@ -53,7 +56,7 @@ internal sealed partial class ExternalGateway : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in prefix.Concat(["--log", "--config", config, "--port", "0"]).Concat(extraArgs))
+        foreach (var arg in prefix.Concat(["--log", "--config", config, "--port", "0", "--admin-socket", Path.Combine(dir, "mcproxy.sock")]).Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);
         }
