@@ -4,12 +4,16 @@ namespace MCProxy.Admin;
 
 /// <summary>
 /// The admin API's unix socket: decided before Kestrel binds (<see cref="Prepare"/>), made mode 0660 once bound,
-/// removed at stop. NOTE 1: a socket file that answers belongs to another running gateway: this one then serves
-/// without an admin socket (and says so) rather than stealing it; one that does not answer is a leftover of a
-/// crash and is replaced.
+/// removed at stop. NOTE 1: the path belongs to the gateway that holds the lock file beside it
+/// (<c>mcproxy.sock.lock</c>, an exclusive lock for the process's lifetime): another gateway that starts meanwhile —
+/// even in the same millisecond — serves without an admin socket and says so, rather than failing its bind or
+/// stealing the socket. A socket file nobody holds the lock for (and that does not answer) is a leftover of a crash
+/// and is replaced.
 /// </summary>
 internal sealed class AdminSocket
 {
+    private FileStream? _lock;
+
     public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     private AdminSocket(string path, string? problem)
@@ -36,21 +40,32 @@ internal sealed class AdminSocket
             {
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
-            if (File.Exists(full) || Directory.Exists(full))
+            FileStream held;
+            try
             {
-                if (Answers(full))
-                {
-                    return new AdminSocket(full, $"{full} is in use by another running gateway; pass --admin-socket PATH to give this one its own");
-                }
-                File.Delete(full);
+                // .NET takes an advisory flock for FileShare.None on Unix: held until this process ends.
+                held = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
+            catch (IOException)
+            {
+                return InUse(full);
+            }
+            if ((File.Exists(full) || Directory.Exists(full)) && Answers(full))
+            {
+                held.Dispose();
+                return InUse(full);
+            }
+            File.Delete(full);
+            return new AdminSocket(full, null) { _lock = held };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new AdminSocket(full, $"cannot use {full}: {ex.Message}; pass --admin-socket PATH (or none)");
         }
-        return new AdminSocket(full, null);
     }
+
+    private static AdminSocket InUse(string path) =>
+        new(path, $"{path} is in use by another running gateway; pass --admin-socket PATH to give this one its own");
 
     /// <summary>After the bind: group members may connect too (systemd's RuntimeDirectory is the boundary).</summary>
     public void Restrict()
@@ -61,12 +76,13 @@ internal sealed class AdminSocket
         }
     }
 
-    /// <summary>Removes the socket file at stop; best effort.</summary>
+    /// <summary>Removes the socket file at stop and lets the lock go (the lock file stays: see NOTE 1); best effort.</summary>
     public void Remove()
     {
         try
         {
             File.Delete(Path);
+            _lock?.Dispose();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -321,6 +321,12 @@ public sealed class CliTests
         Assert.Contains("--admin-socket PATH", help.Out);
         var unknown = await CliProcess.RunAsync("frobnicate");
         Assert.Equal(2, unknown.ExitCode);
+
+        // A second gateway given the same socket serves without one (and says why); the socket stays the first's.
+        await using var second = await ExternalGateway.StartAsync(FormattedConfig, null, "--admin-socket", gateway.AdminSocket);
+        Assert.Contains(second.Output, line => line.Contains("is in use by another running gateway", StringComparison.Ordinal));
+        var status = await CliProcess.RunAsync("status", "--json", "--socket", gateway.AdminSocket);
+        Assert.Equal(gateway.Pid, (int)JsonNode.Parse(status.Out)!["pid"]!);
     }
 
     private static async Task<string?> StateAsync(ExternalGateway gateway, string name)
