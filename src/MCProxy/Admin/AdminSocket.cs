@@ -12,6 +12,9 @@ namespace MCProxy.Admin;
 /// </summary>
 internal sealed class AdminSocket
 {
+    /// <summary>sun_path holds 108 bytes with the terminating NUL.</summary>
+    public const int MaxPathBytes = 107;
+
     private FileStream? _lock;
 
     public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
@@ -33,6 +36,10 @@ internal sealed class AdminSocket
     public static AdminSocket Prepare(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
+        if (System.Text.Encoding.UTF8.GetByteCount(full) > MaxPathBytes)
+        {
+            return new AdminSocket(full, $"{full} is longer than a unix socket path may be ({MaxPathBytes} bytes); pass a shorter --admin-socket PATH");
+        }
         try
         {
             var directory = System.IO.Path.GetDirectoryName(full)!;

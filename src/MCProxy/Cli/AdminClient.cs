@@ -70,7 +70,10 @@ internal sealed class AdminClient : IDisposable
         return ((int)response.StatusCode, Parse(bytes));
     }
 
-    /// <summary>An NDJSON stream, one document a line, until the daemon ends it or <paramref name="ct"/> fires.</summary>
+    /// <summary>
+    /// An NDJSON stream, one document a line, until the daemon ends it or <paramref name="ct"/> fires. A line is one
+    /// stderr line of a child, which the daemon's ring caps at 32 KiB characters.
+    /// </summary>
     public async IAsyncEnumerable<JsonDocument> StreamAsync(string path, [EnumeratorCancellation] CancellationToken ct)
     {
         _http.Timeout = Timeout.InfiniteTimeSpan;
