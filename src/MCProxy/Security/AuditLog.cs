@@ -39,7 +39,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     /// <summary>Hex SHA-256 of the arguments exactly as received (empty arguments hash the empty string).</summary>
     public static string HashArguments(ReadOnlySpan<byte> arguments) => Convert.ToHexStringLower(SHA256.HashData(arguments));
 
-    /// <summary>Raised for every record written, before any filtering by log level or file (the status page counts calls).</summary>
+    /// <summary>Raised for every record, before anything else and whether or not anyone reads the log (the status page and the metrics count these).</summary>
     public event Action<AuditRecord>? Recorded;
 
     public void Write(AuditRecord record)
