@@ -45,6 +45,9 @@ internal sealed record GatewayOptions
     /// </summary>
     public string? AdminSocket { get; init; }
 
+    /// <summary>Count calls and serve GET /metrics (off with --no-metrics: no listener, no counting).</summary>
+    public bool Metrics { get; init; } = true;
+
     /// <summary>Become the child subreaper and reap orphaned descendants (off only where another reaper owns the process).</summary>
     public bool ReapOrphans { get; init; } = true;
 

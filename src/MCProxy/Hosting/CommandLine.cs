@@ -53,11 +53,12 @@ internal static class CommandLine
           --max-sessions N         open client sessions, both transports (default: 1000; then 503)
           --max-session-queue SIZE bytes queued for one client's streams before it is disconnected (default: 8MiB)
           --max-message SIZE       largest message a child may write (default: 16MiB; larger drops the child)
+          --no-metrics             do not count calls and do not serve GET /metrics
           --help                   show this help
           --version                show the version
 
         Endpoints: /mcp (Streamable HTTP), GET /sse + POST /messages (legacy SSE),
-                   POST /sse (plain JSON-RPC), GET /health; /admin/* only on the admin socket.
+                   POST /sse (plain JSON-RPC), GET /health, GET /metrics; /admin/* only on the admin socket.
         Environment (and appsettings.json "MCProxy" keys): MCPROXY_LOG=1, MCPROXY_LOG_LEVEL,
         MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT; flags win.
         """;
@@ -164,6 +165,9 @@ internal static class CommandLine
                     break;
                 case "--allow-unauthenticated":
                     options = options with { AllowUnauthenticated = true };
+                    break;
+                case "--no-metrics":
+                    options = options with { Metrics = false };
                     break;
                 case "--no-reload":
                     options = options with { NoReload = true };

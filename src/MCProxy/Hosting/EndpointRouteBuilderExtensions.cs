@@ -3,6 +3,7 @@ using MCProxy.Gateway;
 using MCProxy.Health;
 using MCProxy.Security;
 using MCProxy.Supervision;
+using MCProxy.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace MCProxy.Hosting;
 
-/// <summary>Maps every front door: /mcp, /sse, /messages, /api (REST), /health, the status page (/).</summary>
+/// <summary>Maps every front door: /mcp, /sse, /messages, /api (REST), /health, /metrics, the status page (/).</summary>
 internal static class EndpointRouteBuilderExtensions
 {
     public static IEndpointRouteBuilder MapMcProxy(this IEndpointRouteBuilder app)
@@ -43,6 +44,7 @@ internal static class EndpointRouteBuilderExtensions
                 services.GetRequiredService<ConfigState>(), gateway.Sessions, gateway.Time),
             registry, services.GetRequiredService<Security.Authenticator>(),
             services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("MCProxy.Admin.StatusPage")).Map(app);
+        app.MapMetrics(gateway);
         // An applied reload replaces the running auth section whole (an invalid one never gets this far).
         var authenticator = services.GetRequiredService<Security.Authenticator>();
         var audit = services.GetRequiredService<Security.AuditLog>();

@@ -5,6 +5,7 @@ using MCProxy.Health;
 using MCProxy.Hosting.Systemd;
 using MCProxy.Reconciliation;
 using MCProxy.Supervision;
+using MCProxy.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -68,6 +69,7 @@ internal static class ServiceCollectionExtensions
         services.TryAddSingleton(_ => WatchdogInterval.FromEnvironment());
         services.AddSingleton<GatewaySelfProbe>();
         services.AddHostedService<SystemdNotifyService>();
+        services.AddTelemetry(options);
         return services;
     }
 }
