@@ -48,6 +48,9 @@ internal sealed record GatewayOptions
     /// <summary>Count calls and serve GET /metrics (off with --no-metrics: no listener, no counting).</summary>
     public bool Metrics { get; init; } = true;
 
+    /// <summary>Where to send traces over OTLP (--otlp-endpoint, MCPROXY_OTLP_ENDPOINT); null: OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing.</summary>
+    public string? OtlpEndpoint { get; init; }
+
     /// <summary>Become the child subreaper and reap orphaned descendants (off only where another reaper owns the process).</summary>
     public bool ReapOrphans { get; init; } = true;
 

@@ -54,13 +54,14 @@ internal static class CommandLine
           --max-session-queue SIZE bytes queued for one client's streams before it is disconnected (default: 8MiB)
           --max-message SIZE       largest message a child may write (default: 16MiB; larger drops the child)
           --no-metrics             do not count calls and do not serve GET /metrics
+          --otlp-endpoint URL      send traces over OTLP to URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: no tracing)
           --help                   show this help
           --version                show the version
 
         Endpoints: /mcp (Streamable HTTP), GET /sse + POST /messages (legacy SSE),
                    POST /sse (plain JSON-RPC), GET /health, GET /metrics; /admin/* only on the admin socket.
         Environment (and appsettings.json "MCProxy" keys): MCPROXY_LOG=1, MCPROXY_LOG_LEVEL,
-        MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT; flags win.
+        MCPROXY_SYSLOG_TARGET, MCPROXY_SYSLOG_FACILITY, MCPROXY_SYSLOG_FORMAT, MCPROXY_OTLP_ENDPOINT; flags win.
         """;
 
     /// <summary>"4MiB", "512KiB", "1MB", "1048576" → bytes; null when unreadable.</summary>
@@ -105,7 +106,7 @@ internal static class CommandLine
         }
         foreach (var (key, flag) in new[] { ("LOG_LEVEL", "--log-level"), ("SYSLOG_TARGET", "--syslog-target"),
                      ("SYSLOG_FACILITY", "--syslog-facility"), ("SYSLOG_FORMAT", "--syslog-format"),
-                     ("TLS_CERT", "--tls-cert"), ("TLS_KEY", "--tls-key") })
+                     ("TLS_CERT", "--tls-cert"), ("TLS_KEY", "--tls-key"), ("OTLP_ENDPOINT", "--otlp-endpoint") })
         {
             if (setting(key) is { Length: > 0 } value)
             {
@@ -168,6 +169,14 @@ internal static class CommandLine
                     break;
                 case "--no-metrics":
                     options = options with { Metrics = false };
+                    break;
+                case "--otlp-endpoint":
+                    if (Value() is not { } otlp || !Telemetry.OtlpSettings.IsEndpoint(otlp))
+                    {
+                        error = "--otlp-endpoint needs an http:// or https:// URL, e.g. http://127.0.0.1:4318";
+                        return null;
+                    }
+                    options = options with { OtlpEndpoint = otlp };
                     break;
                 case "--no-reload":
                     options = options with { NoReload = true };

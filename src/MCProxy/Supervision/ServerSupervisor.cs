@@ -73,7 +73,7 @@ internal sealed partial class ServerSupervisor : IAsyncDisposable
         {
             throw new UpstreamUnavailableException(DescribeUnavailable());
         }
-        return connection.RequestAsync(method, rawParams, Config.Timeout, ct);
+        return Telemetry.GatewayTracing.RequestAsync(connection, Name, method, rawParams, Config.Timeout, ct); // a span when traced
     }
 
     /// <summary>Sends a notification to the child if it is connected; false otherwise.</summary>

@@ -79,6 +79,7 @@ internal sealed class UpstreamHttpClient : IDisposable
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
+        Telemetry.TraceContext.AddHeaders(request); // traceparent, inside a relay span only
         switch (_remote.Credential)
         {
             case BearerCredential bearer:
