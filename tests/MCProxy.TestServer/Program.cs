@@ -10,6 +10,8 @@
 //   --stdout-garbage       print a non-JSON line on stdout before anything else
 //   --conformance-fixtures serve the resources the official conformance suite reads by fixed URI
 //   --counting             add the tool calls, which answers how many tools/call requests reached this process
+//   --meta                 add the tools meta (answers with the params._meta it received, as JSON text; {} without)
+//                          and fail (an isError result)
 //   --hostile              add the tools a hostile child needs: emit (raw bytes on stdout/stderr), flood (many or
 //                          large log/progress messages, a huge stderr line), escape (a grandchild that leaves the
 //                          process group with setsid and keeps stdout/stderr open)
@@ -63,6 +65,7 @@ internal sealed record Options
     public bool Hostile { get; init; }
     public bool Counting { get; init; }
     public bool Limits { get; init; }
+    public bool Meta { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -84,6 +87,7 @@ internal sealed record Options
                 "--hostile" => o with { Hostile = true },
                 "--counting" => o with { Counting = true },
                 "--limits" => o with { Limits = true },
+                "--meta" => o with { Meta = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -295,6 +299,11 @@ internal sealed class TestServer(Options options)
         {
             all.Add(Tool("calls", "Answers how many tools/call requests reached this process, this one included", new JsonObject()));
         }
+        if (options.Meta)
+        {
+            all.Add(Tool("meta", "Answers with the params._meta it received, as JSON text", new JsonObject()));
+            all.Add(Tool("fail", "Answers with an isError result", new JsonObject()));
+        }
         if (options.Hostile)
         {
             all.Add(Tool("emit", "Writes raw bytes (base64) to stdout and/or stderr, each followed by a newline unless newline=false", new JsonObject()));
@@ -424,6 +433,14 @@ internal sealed class TestServer(Options options)
                     """);
             case "calls" when options.Counting:
                 return Text(count.ToString());
+            case "meta" when options.Meta:
+                return Text(prms?["_meta"]?.ToJsonString() ?? "{}");
+            case "fail" when options.Meta:
+                return new JsonObject
+                {
+                    ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "failed as asked" }),
+                    ["isError"] = true,
+                };
             case "emit" when options.Hostile:
                 var newline = (bool?)arguments["newline"] ?? true;
                 if ((string?)arguments["stdout"] is { } rawOut)

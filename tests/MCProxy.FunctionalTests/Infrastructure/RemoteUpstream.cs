@@ -63,6 +63,9 @@ internal sealed class RemoteUpstream : IAsyncDisposable
 
     public ConcurrentQueue<string> Protocols { get; } = new();
 
+    /// <summary>Every <c>traceparent</c> header that reached it, in order.</summary>
+    public ConcurrentQueue<string> Traceparents { get; } = new();
+
     private int _unauthorized;
     private int _issued;
 
@@ -137,6 +140,10 @@ internal sealed class RemoteUpstream : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             Protocols.Enqueue(context.Request.Protocol);
+            if (context.Request.Headers.TryGetValue("traceparent", out var traceparent))
+            {
+                Traceparents.Enqueue(traceparent.ToString());
+            }
             var header = context.Request.Headers.Authorization.ToString();
             Evidence.Secret(header.Contains(' ') ? header[(header.IndexOf(' ') + 1)..] : header);
             if (context.Request.Path.StartsWithSegments("/token") || Allowed(header))
