@@ -23,7 +23,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     public double StartToReadyMs { get; }
     public int Pid => _process.Id;
 
-    public static async Task<GatewayProcess> StartAsync(HttpClient http, string configJson, string workDir)
+    public static async Task<GatewayProcess> StartAsync(HttpClient http, string configJson, string workDir, params string[] extraArgs)
     {
         var dir = Directory.CreateTempSubdirectory("mcproxy-bench-").FullName;
         var config = Path.Combine(dir, "mcp-servers.json");
@@ -35,7 +35,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = workDir,
         };
-        foreach (var arg in Paths.Gateway.Prefix.Concat(["--log", "--log-level", "warning", "--config", config, "--port", port.ToString()]))
+        foreach (var arg in Paths.Gateway.Prefix.Concat(["--log", "--log-level", "warning", "--config", config, "--port", port.ToString(), .. extraArgs]))
         {
             info.ArgumentList.Add(arg);
         }

@@ -1,6 +1,6 @@
 // MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
 // Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick] [--only SECTION]
-// Sections: latency, doors, peer, remote, auth, sdk, throughput, memory, startup, reload, disclosure.
+// Sections: latency, doors, peer, remote, auth, sdk, throughput, metrics, memory, startup, reload, disclosure.
 // Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
 using System.Diagnostics;
 using System.Globalization;
@@ -287,6 +287,13 @@ Console.WriteLine($"{"concurrency",-12} {"direct calls/s",15} {"gateway calls/s"
 
 }
 
+// ---------------------------------------------------------------- metrics: counting and scraping against --no-metrics
+double? metricsCost = null;
+if (Run("metrics"))
+{
+    metricsCost = await MetricsBench.RunAsync(http, Config(Entry("t")), workDir, quick);
+}
+
 // ---------------------------------------------------------------- memory
 var memoryRows = new List<(int N, double Idle, double[] After)>();
 var loadCalls = quick ? 10_000 : 100_000;
@@ -460,6 +467,7 @@ Console.WriteLine(
     $"RSS idle {memoryRows[0].Idle:F0} MiB, 10 children after load {mem10.After.Max():F0} MiB; start {starts[2]:F0} ms; " +
     $"reload overhead {reloadRows[0].Overhead:F0} ms (rename-save), {reloadRows[1].Overhead:F0} ms (in-place); " +
     string.Concat(remoteRows.Select(r => $"remote \"{r.Type}\" +p50 {r.Doors[0].AddedP50:F3} ms, c=4 {r.Doors[0].C4Rate / r.DirectC4:P0} of direct; ")) +
+    (metricsCost is { } mc ? $"metrics cost {mc:P1} of c=16 throughput; " : "") +
     (disclosure is { } df ? $"disclosure: {df.Tools} tools, tools/list {df.FullBytes / 4} → {df.DiscoverBytes / 4} est. tokens, recall@5 {df.Recall5:F2}, MRR {df.Mrr:F2}, search cost p50 {df.SearchCostP50:F3} ms; " : "") +
     $"errors {Measure.Failures}; took {total.Elapsed.TotalSeconds:F0} s");
 return Measure.Failures == 0 ? 0 : 1;
