@@ -170,8 +170,13 @@ public sealed class LiveReloadTests
         await using var gateway = await GatewayFixture.StartAsync(Config(uses, TestServers.Entry("plain")),
             dotEnv: "MCPROXY_TEST_GREETING=one\n");
         var plainPid = gateway.Status("plain").Pid;
-        var outcome = await gateway.ReloadAfterAsync(() =>
-            File.WriteAllTextAsync(Path.Combine(gateway.Folder, ".env"), "MCPROXY_TEST_GREETING=two\n"));
+        // Saved as editors save (beside, then renamed over): an in-place write can be caught half-done, with the
+        // variable briefly unset, which is another test's subject.
+        var outcome = await gateway.ReloadAfterAsync(async () =>
+        {
+            await File.WriteAllTextAsync(Path.Combine(gateway.Folder, ".env.tmp"), "MCPROXY_TEST_GREETING=two\n");
+            File.Move(Path.Combine(gateway.Folder, ".env.tmp"), Path.Combine(gateway.Folder, ".env"), overwrite: true);
+        });
         Assert.Equal(["uses"], outcome.Plan!.Restart.Select(d => d.Name));
         Assert.Equal(plainPid, gateway.Status("plain").Pid);
         var env = await gateway.RpcAsync("tools/call", new JsonObject

@@ -49,7 +49,7 @@ public sealed class TracingTests
         // The child: _meta.traceparent is the relay span's id, and a progress token in _meta survives beside it.
         var meta = JsonNode.Parse(TextOf(await gateway.RpcAsync("tools/call",
             Call($"{child}__meta", meta: new JsonObject { ["progressToken"] = "p1", ["vendor/key"] = 7 }))))!.AsObject();
-        var childSpan = spans.Single(child, "tools/call meta");
+        var childSpan = await spans.SingleAsync(child, "tools/call meta");
         Assert.Equal(childSpan.Id, (string?)meta["traceparent"]);
         Assert.Equal(7, (int)meta["vendor/key"]!);
         Assert.Equal("p1", (string?)meta["progressToken"]); // kept beside it (a session-less POST keeps the client's token)
@@ -61,13 +61,13 @@ public sealed class TracingTests
         Assert.Empty(upstream.Traceparents); // initialize and tools/list at start ran outside any span
         var echoed = await gateway.RpcAsync("tools/call", Call($"{remote}__echo", new JsonObject { ["message"] = "traced" }));
         Assert.Equal("traced", TextOf(echoed));
-        var remoteSpan = spans.Single(remote, "tools/call echo");
+        var remoteSpan = await spans.SingleAsync(remote, "tools/call echo");
         Assert.Equal(remoteSpan.Id, Assert.Single(upstream.Traceparents));
         Assert.Equal("ok", remoteSpan.GetTagItem(GatewayTracing.OutcomeTag));
 
         // An isError result is an error span.
         await gateway.RpcAsync("tools/call", Call($"{child}__fail"));
-        var failed = spans.Single(child, "tools/call fail");
+        var failed = await spans.SingleAsync(child, "tools/call fail");
         Assert.Equal("error", failed.GetTagItem(GatewayTracing.OutcomeTag));
         Assert.Equal(ActivityStatusCode.Error, failed.Status);
     }
@@ -98,7 +98,7 @@ public sealed class TracingTests
 
         var meta = JsonNode.Parse(TextOf(await gateway.RpcAsync("tools/call",
             Call($"{child}__meta", meta: new JsonObject { ["traceparent"] = $"00-{trace}-{parentSpan}-01" }))))!.AsObject();
-        var span = spans.Single(child, "tools/call meta");
+        var span = await spans.SingleAsync(child, "tools/call meta");
         Assert.Equal(trace, span.TraceId.ToHexString());
         Assert.Equal(parentSpan, span.ParentSpanId.ToHexString());
         Assert.Equal(span.Id, (string?)meta["traceparent"]); // the child's parent is the gateway's span, not the client's
@@ -144,6 +144,7 @@ public sealed class TracingTests
                     if (Wanted(activity.TagObjects))
                     {
                         All.Enqueue(activity);
+                        _stopped.Release();
                     }
                 },
             };
@@ -152,8 +153,22 @@ public sealed class TracingTests
 
         public ConcurrentQueue<Activity> All { get; } = new();
 
-        public Activity Single(string server, string name) =>
-            Assert.Single(All, a => a.DisplayName == name && (string?)a.GetTagItem(GatewayTracing.ServerTag) == server);
+        private readonly SemaphoreSlim _stopped = new(0);
+
+        /// <summary>
+        /// The one span of that name for that server, waiting (bounded, on span stops) for it: a span ends just after
+        /// its answer is written, so it can arrive a moment after the client has the answer.
+        /// </summary>
+        public async Task<Activity> SingleAsync(string server, string name)
+        {
+            bool Match(Activity a) => a.DisplayName == name && (string?)a.GetTagItem(GatewayTracing.ServerTag) == server;
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!All.Any(Match) && DateTime.UtcNow < deadline)
+            {
+                await _stopped.WaitAsync(TimeSpan.FromMilliseconds(200));
+            }
+            return Assert.Single(All, Match);
+        }
 
         private bool Wanted(IEnumerable<KeyValuePair<string, object?>>? tags) =>
             tags?.Any(t => t.Key == GatewayTracing.ServerTag && t.Value is string s && _servers.Contains(s)) == true;
