@@ -136,7 +136,9 @@ public sealed class TracingTests
             _servers = [.. servers];
             _listener = new ActivityListener
             {
-                ShouldListenTo = source => ReferenceEquals(source, GatewayTracing.Source),
+                // By name, a constant: comparing with GatewayTracing.Source here would create that source in the
+                // middle of AddActivityListener when this test runs first, and the new source would miss this listener.
+                ShouldListenTo = source => source.Name == GatewayTracing.SourceName,
                 Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
                     Wanted(options.Tags) ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
                 ActivityStopped = activity =>
@@ -167,6 +169,7 @@ public sealed class TracingTests
             {
                 await _stopped.WaitAsync(TimeSpan.FromMilliseconds(200));
             }
+            Assert.True(All.Any(Match), $"no '{name}' span of {server}; saw: " + string.Join(", ", All.Select(a => $"{a.DisplayName}@{a.GetTagItem(GatewayTracing.ServerTag)}")));
             return Assert.Single(All, Match);
         }
 
