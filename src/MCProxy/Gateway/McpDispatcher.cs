@@ -85,6 +85,8 @@ internal sealed partial class McpDispatcher
                 return Done(ToolsListFor(request, session, identity));
             case "initialize":
                 return Done(Initialize(request, session));
+            case "server/discover":
+                return Done(Discover(request));
             case "ping":
                 return Done(JsonRpcWriter.Response(id, EmptyObject));
             case "logging/setLevel":
@@ -128,45 +130,99 @@ internal sealed partial class McpDispatcher
         {
             w.WriteStartObject();
             w.WriteString("protocolVersion"u8, version);
-            var offered = _catalog.Current.Capabilities;
-            w.WriteStartObject("capabilities"u8);
-            w.WriteStartObject("tools"u8);
-            w.WriteBoolean("listChanged"u8, true);
-            w.WriteEndObject();
-            if (offered.Prompts)
-            {
-                w.WriteStartObject("prompts"u8);
-                w.WriteBoolean("listChanged"u8, true);
-                w.WriteEndObject();
-            }
-            if (offered.Resources)
-            {
-                w.WriteStartObject("resources"u8);
-                w.WriteBoolean("subscribe"u8, offered.Subscribe);
-                w.WriteBoolean("listChanged"u8, true);
-                w.WriteEndObject();
-            }
-            if (offered.Logging)
-            {
-                w.WriteStartObject("logging"u8);
-                w.WriteEndObject();
-            }
-            if (offered.Completions)
-            {
-                w.WriteStartObject("completions"u8);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-            w.WriteStartObject("serverInfo"u8);
-            w.WriteString("name"u8, "mcproxy");
-            w.WriteString("title"u8, "MCProxy");
-            w.WriteString("version"u8, McpProtocol.Version);
-            w.WriteEndObject();
-            w.WriteString("instructions"u8,
-                $"Tools of several MCP servers, each named <server>{_separator}<tool>. " +
-                $"Call {_builtIn.StatusToolName} to see which servers are up.");
+            WriteCapabilities(w, listChanged: true);
+            WriteServerInfo(w);
+            w.WriteString("instructions"u8, Instructions);
             w.WriteEndObject();
         }));
+    }
+
+    /// <summary>
+    /// <c>server/discover</c> (2026-07-28): the versions served per request, the capabilities and instructions, and the
+    /// server's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c>. No listChanged and no resource
+    /// subscribe: those travel on <c>subscriptions/listen</c>, which the gateway does not offer yet.
+    /// </summary>
+    private byte[] Discover(JsonRpcMessage request) =>
+        JsonRpcWriter.Response(request.Id.Span, JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("supportedVersions"u8);
+            foreach (var version in StatelessRequests.Supported)
+            {
+                w.WriteStringValue(version);
+            }
+            w.WriteEndArray();
+            WriteCapabilities(w, listChanged: false);
+            w.WriteString("instructions"u8, Instructions);
+            w.WriteString("resultType"u8, "complete");
+            w.WriteStartObject("_meta"u8);
+            w.WritePropertyName("io.modelcontextprotocol/serverInfo"u8);
+            WriteServerInfo(w, named: false);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }));
+
+    private string Instructions =>
+        $"Tools of several MCP servers, each named <server>{_separator}<tool>. " +
+        $"Call {_builtIn.StatusToolName} to see which servers are up.";
+
+    private static void WriteServerInfo(System.Text.Json.Utf8JsonWriter w, bool named = true)
+    {
+        if (named)
+        {
+            w.WriteStartObject("serverInfo"u8);
+        }
+        else
+        {
+            w.WriteStartObject();
+        }
+        w.WriteString("name"u8, "mcproxy");
+        w.WriteString("title"u8, "MCProxy");
+        w.WriteString("version"u8, McpProtocol.Version);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The capabilities the children together offer; listChanged/subscribe only where they can be delivered.</summary>
+    private void WriteCapabilities(System.Text.Json.Utf8JsonWriter w, bool listChanged)
+    {
+        var offered = _catalog.Current.Capabilities;
+        w.WriteStartObject("capabilities"u8);
+        w.WriteStartObject("tools"u8);
+        if (listChanged)
+        {
+            w.WriteBoolean("listChanged"u8, true);
+        }
+        w.WriteEndObject();
+        if (offered.Prompts)
+        {
+            w.WriteStartObject("prompts"u8);
+            if (listChanged)
+            {
+                w.WriteBoolean("listChanged"u8, true);
+            }
+            w.WriteEndObject();
+        }
+        if (offered.Resources)
+        {
+            w.WriteStartObject("resources"u8);
+            if (listChanged)
+            {
+                w.WriteBoolean("subscribe"u8, offered.Subscribe);
+                w.WriteBoolean("listChanged"u8, true);
+            }
+            w.WriteEndObject();
+        }
+        if (offered.Logging)
+        {
+            w.WriteStartObject("logging"u8);
+            w.WriteEndObject();
+        }
+        if (offered.Completions)
+        {
+            w.WriteStartObject("completions"u8);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
     }
 
     private void HandleNotification(JsonRpcMessage notification, DownstreamSession? session)

@@ -10,7 +10,8 @@ namespace MCProxy.Gateway;
 /// <summary>
 /// Streamable HTTP (2025-03-26 … 2025-11-25) on <c>/mcp</c>: POST carries requests (answered as application/json),
 /// GET opens the session's notification stream, DELETE ends the session. Sessions are created by initialize and
-/// named by Mcp-Session-Id; an unknown id gets 404 so the client re-initializes.
+/// named by Mcp-Session-Id; an unknown id gets 404 so the client re-initializes. A POST without a session that
+/// speaks 2026-07-28 (version in <c>_meta</c>) is served statelessly by <see cref="StatelessRequests"/>.
 /// </summary>
 internal static class StreamableHttpEndpoints
 {
@@ -34,6 +35,11 @@ internal static class StreamableHttpEndpoints
         }
         if (await MessageBatch.ReadAsync(context, gateway).ConfigureAwait(false) is not { } batch)
         {
+            return;
+        }
+        if (context.Request.Headers[SessionHeader].Count == 0 && StatelessRequests.Applies(context.Request, batch))
+        {
+            await StatelessRequests.ServeAsync(context, gateway, batch).ConfigureAwait(false);
             return;
         }
         DownstreamSession session;

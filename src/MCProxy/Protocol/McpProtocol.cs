@@ -5,7 +5,10 @@ internal static class McpProtocol
 {
     public const string Latest = "2025-11-25";
 
-    /// <summary>Oldest first. 2026-07-28 (no initialize) is not offered: a client probing it gets an error and falls back.</summary>
+    /// <summary>
+    /// Versions offered through initialize, oldest first. 2026-07-28 has no initialize: it is served per request,
+    /// without a session (<see cref="Gateway.StatelessRequests"/>).
+    /// </summary>
     public static readonly IReadOnlyList<string> Supported = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 
     public static bool IsSupported(string? version) => version is not null && Supported.Contains(version);

@@ -1,0 +1,225 @@
+using MCProxy.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace MCProxy.Gateway;
+
+/// <summary>
+/// The 2026-07-28 revision on <c>/mcp</c>: no initialize and no Mcp-Session-Id; each request carries its protocol
+/// version and client capabilities in <c>params._meta</c> (keys <c>io.modelcontextprotocol/…</c>) and names itself in
+/// the routing headers <c>Mcp-Method</c> and <c>Mcp-Name</c>. Such a POST is served on its own, with no session:
+/// checked here, answered by the same dispatcher as 2025 sessions, its result marked <c>resultType: complete</c>.
+/// What this slice does not carry yet: progress and server→client messages on the POST (answers are plain JSON),
+/// <c>subscriptions/listen</c> and multi-round-trip (input-required) results.
+/// </summary>
+internal static class StatelessRequests
+{
+    public const string Revision = "2026-07-28";
+    public const string MethodHeader = "Mcp-Method";
+    public const string NameHeader = "Mcp-Name";
+
+    /// <summary>Versions served per request (without initialize), as <c>server/discover</c> lists them.</summary>
+    public static readonly IReadOnlyList<string> Supported = [Revision];
+
+    // Error codes of the 2026-07-28 revision (the C# SDK 2.4.0 McpErrorCode values).
+    public const int HeaderMismatch = -32020;
+    public const int MissingRequiredClientCapability = -32021;
+    public const int UnsupportedProtocolVersion = -32022;
+
+    private static ReadOnlySpan<byte> VersionKey => "io.modelcontextprotocol/protocolVersion"u8;
+    private static ReadOnlySpan<byte> CapabilitiesKey => "io.modelcontextprotocol/clientCapabilities"u8;
+
+    /// <summary>
+    /// Whether a POST that names no session belongs to the per-request era: its MCP-Protocol-Version header is
+    /// 2026-07-28 or later, or a message declares its version in <c>_meta</c>, or it is <c>server/discover</c>.
+    /// initialize always starts a 2025 session.
+    /// </summary>
+    public static bool Applies(HttpRequest request, MessageBatch batch)
+    {
+        if (batch.Contains("initialize"))
+        {
+            return false;
+        }
+        var header = request.Headers[StreamableHttpEndpoints.ProtocolHeader].ToString();
+        if (header.Length > 0 && string.CompareOrdinal(header, Revision) >= 0)
+        {
+            return true;
+        }
+        return batch.Messages.Any(m => m.Method == "server/discover" || MetaVersion(m) is not null);
+    }
+
+    /// <summary>Serves one stateless POST: checks it, dispatches it without a session, answers JSON (or 202).</summary>
+    public static async Task ServeAsync(HttpContext context, GatewayContext gateway, MessageBatch batch)
+    {
+        if (batch.IsBatch)
+        {
+            await HttpIo.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.InvalidRequest,
+                $"Invalid Request: JSON-RPC batches are not part of the {Revision} revision; send one message per POST").ConfigureAwait(false);
+            return;
+        }
+        var message = batch.Messages[0];
+        if (Check(context.Request, message) is { } refusal)
+        {
+            await HttpIo.WriteJsonAsync(context, StatusCodes.Status400BadRequest, refusal).ConfigureAwait(false);
+            return;
+        }
+        var identity = Security.AuthGate.Of(context);
+        if (!batch.HasRequests)
+        {
+            await batch.DispatchAsync(gateway.Dispatcher, null, identity, context.RequestAborted).ConfigureAwait(false);
+            HttpIo.Accepted(context);
+            return;
+        }
+        if (!await gateway.AdmitAsync(context, batch, identity).ConfigureAwait(false))
+        {
+            return;
+        }
+        var response = message.Method is "logging/setLevel" or "resources/subscribe" or "resources/unsubscribe"
+            ? JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.MethodNotFound,
+                $"Method not found: {message.Method} is not part of the {Revision} revision")
+            : await gateway.Dispatcher.HandleAsync(message, null, identity, context.RequestAborted).ConfigureAwait(false);
+        if (response is null)
+        {
+            HttpIo.Accepted(context);
+            return;
+        }
+        await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, MarkComplete(response)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The revision's checks, in order: the version in <c>_meta</c> (-32602 when absent), a version we serve
+    /// (-32022 with <c>supported</c> and <c>requested</c>), the MCP-Protocol-Version header equal to it, Mcp-Method
+    /// present and equal to the body's method, Mcp-Name for tools/call and prompts/get (params.name) and resources/read
+    /// (params.uri) (all -32020), and for requests a <c>clientCapabilities</c> object (-32602). Null when it passes.
+    /// </summary>
+    internal static byte[]? Check(HttpRequest http, JsonRpcMessage message)
+    {
+        var id = message.Id.Span;
+        var isRequest = message.Kind == JsonRpcKind.Request;
+        if (message.Kind is JsonRpcKind.Request or JsonRpcKind.Notification)
+        {
+            var version = MetaVersion(message);
+            if (version is null && isRequest)
+            {
+                return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams,
+                    $"Invalid params: requests without a session must carry the protocol version in '_meta/io.modelcontextprotocol/protocolVersion' ({Revision} or later), or initialize first");
+            }
+            var header = http.Headers[StreamableHttpEndpoints.ProtocolHeader].ToString();
+            var declared = version ?? header;
+            if (declared.Length > 0 && !Supported.Contains(declared))
+            {
+                return UnsupportedVersion(id, declared);
+            }
+            if (version is not null && header.Length > 0 && header != version)
+            {
+                return JsonRpcWriter.Error(id, HeaderMismatch,
+                    $"Header mismatch: {StreamableHttpEndpoints.ProtocolHeader} header '{header}' does not match '_meta/io.modelcontextprotocol/protocolVersion' '{version}'");
+            }
+            if (RoutingHeaderProblem(http, message) is { } problem)
+            {
+                return JsonRpcWriter.Error(id, HeaderMismatch, problem);
+            }
+            if (isRequest && !(TryGetMeta(message, out var meta) && JsonSlice.TryGetProperty(meta, CapabilitiesKey, out var caps) &&
+                               JsonSlice.IsObject(caps.Span)))
+            {
+                return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams,
+                    $"Invalid params: requests using protocol version '{Revision}' must carry '_meta/io.modelcontextprotocol/clientCapabilities' as a JSON object");
+            }
+        }
+        return null;
+    }
+
+    private static string? RoutingHeaderProblem(HttpRequest http, JsonRpcMessage message)
+    {
+        var method = http.Headers[MethodHeader].ToString();
+        if (method.Length == 0)
+        {
+            return $"Header mismatch: the {MethodHeader} header is required";
+        }
+        if (method != message.Method)
+        {
+            return $"Header mismatch: {MethodHeader} header '{method}' does not match the body's method '{message.Method}'";
+        }
+        var nameMember = message.Method switch
+        {
+            "tools/call" or "prompts/get" => "name",
+            "resources/read" => "uri",
+            _ => null,
+        };
+        if (nameMember is null)
+        {
+            return null;
+        }
+        var name = http.Headers[NameHeader].ToString();
+        var body = JsonSlice.GetString(message.Params, System.Text.Encoding.UTF8.GetBytes(nameMember));
+        if (name.Length == 0)
+        {
+            return $"Header mismatch: the {NameHeader} header is required for {message.Method}";
+        }
+        if (name != body && DecodeBase64Header(name) != body)
+        {
+            return $"Header mismatch: {NameHeader} header '{name}' does not match params.{nameMember} '{body}'";
+        }
+        return null;
+    }
+
+    /// <summary>A header value that cannot travel as plain ASCII is sent as <c>=?base64?…?=</c>.</summary>
+    private static string? DecodeBase64Header(string value)
+    {
+        if (!value.StartsWith("=?base64?", StringComparison.OrdinalIgnoreCase) || !value.EndsWith("?=", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(value["=?base64?".Length..^2]));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static byte[] UnsupportedVersion(ReadOnlySpan<byte> id, string requested)
+    {
+        var error = JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("code"u8, UnsupportedProtocolVersion);
+            w.WriteString("message"u8, $"Unsupported protocol version '{requested}' (per-request versions served: {string.Join(", ", Supported)}; " +
+                                       $"initialize serves {string.Join(", ", McpProtocol.Supported)})");
+            w.WriteStartObject("data"u8);
+            w.WriteStartArray("supported"u8);
+            foreach (var version in Supported)
+            {
+                w.WriteStringValue(version);
+            }
+            w.WriteEndArray();
+            w.WriteString("requested"u8, requested);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+        return JsonRpcWriter.RawError(id, error);
+    }
+
+    private static bool TryGetMeta(JsonRpcMessage message, out ReadOnlyMemory<byte> meta) =>
+        JsonSlice.TryGetProperty(message.Params, "_meta"u8, out meta) && JsonSlice.IsObject(meta.Span);
+
+    /// <summary>The message's <c>_meta/io.modelcontextprotocol/protocolVersion</c>, or null.</summary>
+    public static string? MetaVersion(JsonRpcMessage message) =>
+        message.Kind is JsonRpcKind.Request or JsonRpcKind.Notification && TryGetMeta(message, out var meta)
+            ? JsonSlice.GetString(meta, VersionKey)
+            : null;
+
+    /// <summary>A successful answer with <c>resultType: "complete"</c> added to its result (unless it has one).</summary>
+    internal static byte[] MarkComplete(byte[] response)
+    {
+        var parsed = JsonRpcMessage.Parse(response);
+        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span) ||
+            JsonSlice.TryGetProperty(parsed.Result, "resultType"u8, out _) ||
+            !JsonSlice.TryReplaceProperty(parsed.Result.Span, "resultType"u8, "\"complete\""u8, out var result))
+        {
+            return response;
+        }
+        return JsonRpcWriter.Response(parsed.Id.Span, result);
+    }
+}
