@@ -254,13 +254,14 @@ public sealed class FrontDoorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Mcp_ClientProbingTheDraftRevision_FallsBackAtOnce()
+    public async Task Mcp_ClientWithoutPinnedVersion_Speaks2026AtOnce()
     {
         // The C# SDK 2.4 client with no pinned version first probes server/discover (2026-07-28, no initialize);
-        // the gateway's 400 makes it fall back to initialize at once instead of waiting out its probe timeout.
+        // the gateway answers it, so the client stays on 2026-07-28 without a session (StatelessFrontDoorTests).
         var started = DateTime.UtcNow;
         await using var client = await _gateway.ConnectStreamableAsync(o => o.ProtocolVersion = null);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(4), $"connect took {DateTime.UtcNow - started}");
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
         Assert.Contains("test__echo", (await client.ListToolsAsync()).Select(t => t.Name));
     }
 
