@@ -1,3 +1,4 @@
+using System.Text.Json;
 using MCProxy.Protocol;
 using Microsoft.AspNetCore.Http;
 
@@ -76,13 +77,74 @@ internal static class StatelessRequests
         var response = message.Method is "logging/setLevel" or "resources/subscribe" or "resources/unsubscribe"
             ? JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.MethodNotFound,
                 $"Method not found: {message.Method} is not part of the {Revision} revision")
-            : await gateway.Dispatcher.HandleAsync(message, null, identity, context.RequestAborted).ConfigureAwait(false);
+            : await gateway.Dispatcher.HandleAsync(WithoutHopMeta(message), null, identity, context.RequestAborted).ConfigureAwait(false);
         if (response is null)
         {
             HttpIo.Accepted(context);
             return;
         }
-        await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, MarkComplete(response)).ConfigureAwait(false);
+        await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, Finish(message, response)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The request without the <c>io.modelcontextprotocol/*</c> keys of its <c>_meta</c>: they describe this hop
+    /// (the client's version and capabilities toward the gateway), not the gateway's own link to the child, which
+    /// may speak another revision. Other keys (progressToken, vendor keys) travel on.
+    /// </summary>
+    internal static JsonRpcMessage WithoutHopMeta(JsonRpcMessage message)
+    {
+        if (message.Kind != JsonRpcKind.Request || !TryGetMeta(message, out var meta))
+        {
+            return message;
+        }
+        using var document = JsonDocument.Parse(meta);
+        var kept = JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            foreach (var member in document.RootElement.EnumerateObject())
+            {
+                if (!member.Name.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal))
+                {
+                    member.WriteTo(w);
+                }
+            }
+            w.WriteEndObject();
+        });
+        var prms = kept.Length == 2 ? RemoveMeta(message.Params.Span) : JsonSlice.ReplaceProperty(message.Params.Span, "_meta"u8, kept);
+        return JsonRpcMessage.Parse(JsonRpcWriter.Request(message.Id.Span, message.Method!, prms));
+    }
+
+    private static byte[] RemoveMeta(ReadOnlySpan<byte> prms)
+    {
+        using var document = JsonDocument.Parse(prms.ToArray());
+        return JsonRpcWriter.Build(w =>
+        {
+            w.WriteStartObject();
+            foreach (var member in document.RootElement.EnumerateObject())
+            {
+                if (member.Name != "_meta")
+                {
+                    member.WriteTo(w);
+                }
+            }
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>
+    /// The answer as the revision wants it: a result marked complete and carrying the gateway's serverInfo in its
+    /// <c>_meta</c>; an unknown resource reported as -32602 (the revision retired -32002).
+    /// </summary>
+    private static byte[] Finish(JsonRpcMessage request, byte[] response)
+    {
+        var parsed = JsonRpcMessage.Parse(response);
+        if (parsed.Kind == JsonRpcKind.Error && request.Method == "resources/read" &&
+            JsonSlice.TryGetProperty(parsed.Error, "code"u8, out var code) && code.Span.SequenceEqual("-32002"u8) &&
+            JsonSlice.TryReplaceProperty(parsed.Error.Span, "code"u8, "-32602"u8, out var error))
+        {
+            return JsonRpcWriter.RawError(parsed.Id.Span, error);
+        }
+        return MarkComplete(response);
     }
 
     /// <summary>
@@ -210,15 +272,32 @@ internal static class StatelessRequests
             ? JsonSlice.GetString(meta, VersionKey)
             : null;
 
-    /// <summary>A successful answer with <c>resultType: "complete"</c> added to its result (unless it has one).</summary>
+    private static readonly byte[] ServerInfo =
+        System.Text.Encoding.UTF8.GetBytes($"{{\"name\":\"mcproxy\",\"title\":\"MCProxy\",\"version\":{System.Text.Encoding.UTF8.GetString(JsonRpcWriter.Quote(McpProtocol.Version))}}}");
+
+    /// <summary>
+    /// A successful answer with <c>resultType: "complete"</c> added to its result (unless it has one) and the
+    /// gateway's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c> (unless the result names one).
+    /// </summary>
     internal static byte[] MarkComplete(byte[] response)
     {
         var parsed = JsonRpcMessage.Parse(response);
-        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span) ||
-            JsonSlice.TryGetProperty(parsed.Result, "resultType"u8, out _) ||
-            !JsonSlice.TryReplaceProperty(parsed.Result.Span, "resultType"u8, "\"complete\""u8, out var result))
+        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span))
         {
             return response;
+        }
+        var result = parsed.Result.ToArray();
+        if (!JsonSlice.TryGetProperty(result, "resultType"u8, out _))
+        {
+            result = JsonSlice.ReplaceProperty(result, "resultType"u8, "\"complete\""u8);
+        }
+        if (!JsonSlice.TryGetProperty(result, "_meta"u8, out var meta))
+        {
+            result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonRpcWriter.Concat("{\"io.modelcontextprotocol/serverInfo\":"u8, ServerInfo, "}"u8));
+        }
+        else if (JsonSlice.IsObject(meta.Span) && !JsonSlice.TryGetProperty(meta, "io.modelcontextprotocol/serverInfo"u8, out _))
+        {
+            result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonSlice.ReplaceProperty(meta.Span, "io.modelcontextprotocol/serverInfo"u8, ServerInfo));
         }
         return JsonRpcWriter.Response(parsed.Id.Span, result);
     }

@@ -20,7 +20,7 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
     private GatewayFixture _gateway = null!;
 
     public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync(TestServers.Config(
-        TestServers.Entry("a"), TestServers.Entry("b")));
+        TestServers.Entry("a", "--meta"), TestServers.Entry("b")));
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
@@ -113,6 +113,31 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
         var result = JsonNode.Parse(body)!["result"]!;
         Assert.Equal("hi", (string)result["content"]![0]!["text"]!);
         Assert.Equal("complete", (string)result["resultType"]!);
+    }
+
+    [Fact]
+    public async Task Raw_ToolsCall_TheChildSeesOnlyTheKeysThatAreNotAboutTheClientsHop()
+    {
+        var meta = """
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"vendor/x":1}
+            """;
+        var (status, _, body) = await _gateway.PostAsync("/mcp",
+            """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"a__meta",""" + meta + "}}", BothAccepted, Headers("tools/call", "a__meta"));
+        Assert.Equal(200, status);
+        var result = JsonNode.Parse(body)!["result"]!;
+        var seen = JsonNode.Parse((string)result["content"]![0]!["text"]!)!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"vendor/x":1}"""), seen), seen.ToJsonString());
+        Assert.Equal("mcproxy", (string)result["_meta"]!["io.modelcontextprotocol/serverInfo"]!["name"]!);
+    }
+
+    [Fact]
+    public async Task Raw_UnknownResource_IsInvalidParams()
+    {
+        var (status, _, body) = await _gateway.PostAsync("/mcp",
+            """{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"nope://x",""" + Meta + "}}", BothAccepted,
+            Headers("resources/read", "nope://x"));
+        Assert.Equal(200, status);
+        Assert.Equal(-32602, (int)JsonNode.Parse(body)!["error"]!["code"]!);
     }
 
     [Fact]
