@@ -74,10 +74,29 @@ internal static class StatelessRequests
         {
             return;
         }
-        var response = message.Method is "logging/setLevel" or "resources/subscribe" or "resources/unsubscribe"
-            ? JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.MethodNotFound,
-                $"Method not found: {message.Method} is not part of the {Revision} revision")
-            : await gateway.Dispatcher.HandleAsync(WithoutHopMeta(message), null, identity, context.RequestAborted).ConfigureAwait(false);
+        if (message.Method is "logging/setLevel" or "resources/subscribe" or "resources/unsubscribe")
+        {
+            await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.MethodNotFound,
+                $"Method not found: {message.Method} is not part of the {Revision} revision")).ConfigureAwait(false);
+            return;
+        }
+        var forwarded = WithoutHopMeta(message);
+        if (WantsProgress(forwarded))
+        {
+            // Progress rides this POST's own event stream, through a call-scoped session nobody else can name.
+            var call = new StatelessCall(gateway.Time.GetUtcNow(), gateway.Limits.SessionQueueBytes) { Identity = identity };
+            try
+            {
+                await StreamableHttpEndpoints.AnswerAsEventStreamAsync(context, gateway, MessageBatch.Parse(forwarded.Buffer.ToArray()), call,
+                    identity, answer => Finish(message, answer)).ConfigureAwait(false);
+            }
+            finally
+            {
+                call.Close();
+            }
+            return;
+        }
+        var response = await gateway.Dispatcher.HandleAsync(forwarded, null, identity, context.RequestAborted).ConfigureAwait(false);
         if (response is null)
         {
             HttpIo.Accepted(context);
@@ -85,6 +104,11 @@ internal static class StatelessRequests
         }
         await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, Finish(message, response)).ConfigureAwait(false);
     }
+
+    /// <summary>A call whose answer may be preceded by progress (its <c>_meta</c> carries a progressToken).</summary>
+    private static bool WantsProgress(JsonRpcMessage request) =>
+        request.Method is "tools/call" or "prompts/get" or "resources/read" or "completion/complete" &&
+        TryGetMeta(request, out var meta) && JsonSlice.TryGetProperty(meta, "progressToken"u8, out _);
 
     /// <summary>
     /// The request without the <c>io.modelcontextprotocol/*</c> keys of its <c>_meta</c>: they describe this hop
@@ -301,4 +325,14 @@ internal static class StatelessRequests
         }
         return JsonRpcWriter.Response(parsed.Id.Span, result);
     }
+}
+
+/// <summary>
+/// One stateless request that streams (progress before its answer): a session in name only, never registered, so no
+/// other request can reach it; it ends with the POST.
+/// </summary>
+internal sealed class StatelessCall(DateTimeOffset now, long queueBudget)
+    : DownstreamSession("stateless-" + SessionRegistry.NewId(), now, queueBudget)
+{
+    public override string Transport => "streamable-http-stateless";
 }

@@ -114,8 +114,9 @@ internal static class StreamableHttpEndpoints
                (JsonSlice.TryGetProperty(request.Params, "_meta"u8, out var meta) && JsonSlice.TryGetProperty(meta, "progressToken"u8, out _));
     }
 
-    private static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session,
-        Security.Identity identity)
+    /// <param name="finish">Rewrites the final answer before it is written (the 2026-07-28 door marks results).</param>
+    internal static async Task AnswerAsEventStreamAsync(HttpContext context, GatewayContext gateway, MessageBatch batch, DownstreamSession session,
+        Security.Identity identity, Func<byte[], byte[]>? finish = null)
     {
         var related = session.AttachRelated(context.Abort);
         try
@@ -139,7 +140,7 @@ internal static class StreamableHttpEndpoints
             await DrainAsync(related, body, context.RequestAborted).ConfigureAwait(false);
             if (response is not null)
             {
-                SseStream.WriteEvent(body, "message"u8, response);
+                SseStream.WriteEvent(body, "message"u8, finish is null ? response : finish(response));
                 await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
             }
             session.LastActivity = gateway.Time.GetUtcNow();

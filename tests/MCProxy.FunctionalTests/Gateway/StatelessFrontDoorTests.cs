@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using MCProxy.FunctionalTests.Infrastructure;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -70,6 +71,49 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
         Assert.Contains(resources, r => r.Uri == "mcproxy://b/test%3A%2F%2Finfo");
         var read = await client.ReadResourceAsync("mcproxy://b/test%3A%2F%2Finfo");
         Assert.Contains($"from pid {_gateway.Status("b").Pid}", ((TextResourceContents)read.Contents[0]).Text);
+    }
+
+    [Fact]
+    public async Task SdkClient2026_ProgressRidesThePostsEventStream()
+    {
+        await using var client = await Connect2026Async();
+        var delivered = new List<bool>();
+        var router = _gateway.Services.GetRequiredService<MCProxy.Gateway.ProgressRouter>();
+        void OnDelivered(string token, bool sent)
+        {
+            lock (delivered) delivered.Add(sent);
+        }
+        router.Delivered += OnDelivered;
+        try
+        {
+            var result = await client.CallToolAsync("a__progress", progress: new Progress<ProgressNotificationValue>());
+            Assert.Equal("progressed", ((TextContentBlock)result.Content[0]).Text);
+            // All three reached this POST's stream before the answer. The C# SDK drops the ones it processes after the
+            // answer (see FullRelayTests.Progress_OfficialClientCall_IsRelayedOntoItsStream); the raw test below reads them.
+            lock (delivered) Assert.Equal([true, true, true], delivered);
+        }
+        finally
+        {
+            router.Delivered -= OnDelivered;
+        }
+        Assert.Empty(_gateway.Services.GetRequiredService<MCProxy.Gateway.SessionRegistry>().All);
+    }
+
+    [Fact]
+    public async Task Raw_ProgressToken_AnswersAsEventStreamWithTheClientsToken()
+    {
+        var meta = """
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"progressToken":"p-1"}
+            """;
+        var (status, type, body) = await _gateway.PostAsync("/mcp",
+            """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"a__progress","arguments":{},""" + meta + "}}",
+            BothAccepted, Headers("tools/call", "a__progress"));
+        Assert.Equal(200, status);
+        Assert.Equal("text/event-stream", type);
+        var events = body.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[6..])!).ToList();
+        Assert.Equal(4, events.Count);
+        Assert.All(events.Take(3), e => Assert.Equal("p-1", (string)e["params"]!["progressToken"]!));
+        Assert.Equal("complete", (string)events[3]["result"]!["resultType"]!);
     }
 
     [Fact]
