@@ -48,6 +48,25 @@ internal static class StatelessRequests
         return batch.Messages.Any(m => m.Method == "server/discover" || MetaVersion(m) is not null);
     }
 
+    /// <summary>
+    /// GET and DELETE name a session; a 2026-07-28 client has none (its notifications come on subscriptions/listen).
+    /// Such a request, with no Mcp-Session-Id and a per-request-era MCP-Protocol-Version, gets 405 Allow: POST (as the
+    /// SDK's stateless server answers). True when it was answered.
+    /// </summary>
+    public static bool RefuseSessionVerb(HttpContext context)
+    {
+        var request = context.Request;
+        var header = request.Headers[StreamableHttpEndpoints.ProtocolHeader].ToString();
+        if (request.Headers[StreamableHttpEndpoints.SessionHeader].Count > 0 || header.Length == 0 || string.CompareOrdinal(header, Revision) < 0)
+        {
+            return false;
+        }
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        context.Response.Headers.Allow = "POST";
+        context.Response.ContentLength = 0;
+        return true;
+    }
+
     /// <summary>Serves one stateless POST: checks it, dispatches it without a session, answers JSON (or 202).</summary>
     public static async Task ServeAsync(HttpContext context, GatewayContext gateway, MessageBatch batch)
     {

@@ -177,6 +177,10 @@ internal static class StreamableHttpEndpoints
                 "Not Acceptable: the client must accept text/event-stream").ConfigureAwait(false);
             return;
         }
+        if (StatelessRequests.RefuseSessionVerb(context))
+        {
+            return;
+        }
         if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is not { } session)
         {
             return;
@@ -207,6 +211,10 @@ internal static class StreamableHttpEndpoints
 
     private static async Task DeleteAsync(HttpContext context, GatewayContext gateway)
     {
+        if (StatelessRequests.RefuseSessionVerb(context))
+        {
+            return;
+        }
         if (await FindSessionAsync(context, gateway).ConfigureAwait(false) is not { } session)
         {
             return;

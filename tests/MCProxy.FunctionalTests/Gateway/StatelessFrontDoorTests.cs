@@ -247,6 +247,31 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Raw_McpNameInBase64_IsDecodedBeforeTheComparison()
+    {
+        const string uri = "nope://caf\u00e9";
+        var encoded = "=?base64?" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(uri)) + "?=";
+        var (status, _, body) = await _gateway.PostAsync("/mcp",
+            """{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"nope://caf\u00e9",""" + Meta + "}}", BothAccepted,
+            Headers("resources/read", encoded));
+        Assert.Equal(200, status);
+        Assert.Equal(-32602, (int)JsonNode.Parse(body)!["error"]!["code"]!); // past the header check, to the (unknown) resource
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("DELETE")]
+    public async Task Raw_SessionVerbsWithoutASession_Are405For2026(string verb)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(verb), "/mcp");
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        using var response = await _gateway.Http.SendAsync(request);
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal("POST", string.Join(",", response.Content.Headers.Allow));
+    }
+
+    [Fact]
     public async Task Raw_NoSessionAndNo2026Meta_StillAsksFor2025Initialize()
     {
         var (status, _, body) = await _gateway.PostAsync("/mcp",
