@@ -9,8 +9,9 @@ namespace MCProxy.Gateway;
 /// version and client capabilities in <c>params._meta</c> (keys <c>io.modelcontextprotocol/…</c>) and names itself in
 /// the routing headers <c>Mcp-Method</c> and <c>Mcp-Name</c>. Such a POST is served on its own, with no session:
 /// checked here, answered by the same dispatcher as 2025 sessions, its result marked <c>resultType: complete</c>.
-/// What this slice does not carry yet: progress and server→client messages on the POST (answers are plain JSON),
-/// <c>subscriptions/listen</c> and multi-round-trip (input-required) results.
+/// Answers are plain JSON, or an event stream when the call asks for progress. Not carried yet:
+/// <c>subscriptions/listen</c>, multi-round-trip (input-required) results in place of a child's sampling/elicitation,
+/// and <c>_meta/io.modelcontextprotocol/logLevel</c>.
 /// </summary>
 internal static class StatelessRequests
 {
@@ -67,7 +68,7 @@ internal static class StatelessRequests
         return true;
     }
 
-    /// <summary>Serves one stateless POST: checks it, dispatches it without a session, answers JSON (or 202).</summary>
+    /// <summary>Serves one stateless POST: checks it, dispatches it without a session, answers JSON, an event stream or 202.</summary>
     public static async Task ServeAsync(HttpContext context, GatewayContext gateway, MessageBatch batch)
     {
         if (batch.IsBatch)
