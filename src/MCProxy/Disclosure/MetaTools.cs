@@ -135,18 +135,7 @@ internal sealed class MetaTools
         return -1;
     }
 
-    private static byte[] ToolError(string text) => JsonRpcWriter.Build(w =>
-    {
-        w.WriteStartObject();
-        w.WriteStartArray("content"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "text");
-        w.WriteString("text"u8, text);
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteBoolean("isError"u8, true);
-        w.WriteEndObject();
-    });
+    private static byte[] ToolError(string text) => JsonRpcWriter.ToolErrorResult(text);
 
     private static (string, byte[]) Define(string name, string title, string description, string schema) => (name, JsonRpcWriter.Build(w =>
     {

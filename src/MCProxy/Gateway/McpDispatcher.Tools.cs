@@ -284,18 +284,7 @@ internal sealed partial class McpDispatcher
     }
 
     /// <summary>A tools/call result with isError: the model sees the text and can react, instead of a protocol failure.</summary>
-    private static byte[] ToolError(ReadOnlySpan<byte> id, string text) => JsonRpcWriter.Response(id, JsonRpcWriter.Build(w =>
-    {
-        w.WriteStartObject();
-        w.WriteStartArray("content"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "text");
-        w.WriteString("text"u8, text);
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteBoolean("isError"u8, true);
-        w.WriteEndObject();
-    }));
+    private static byte[] ToolError(ReadOnlySpan<byte> id, string text) => JsonRpcWriter.Response(id, JsonRpcWriter.ToolErrorResult(text));
 
     [LoggerMessage(EventId = 506, Level = LogLevel.Warning, Message = "denied {Kind} {Name} to identity {Identity}")]
     private static partial void LogDenied(ILogger logger, string identity, string kind, string name);

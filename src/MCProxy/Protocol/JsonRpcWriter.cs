@@ -50,6 +50,20 @@ internal static class JsonRpcWriter
             : Concat("{\"jsonrpc\":\"2.0\",\"method\":"u8, Quote(method), ",\"params\":"u8, rawParams, "}"u8);
 
     /// <summary>Serialises a value written by <paramref name="write"/> into a byte array.</summary>
+    /// <summary>A tools/call result with isError and one text item: the model sees the text and can react.</summary>
+    public static byte[] ToolErrorResult(string text) => Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("content"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "text");
+        w.WriteString("text"u8, text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteBoolean("isError"u8, true);
+        w.WriteEndObject();
+    });
+
     public static byte[] Build(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);

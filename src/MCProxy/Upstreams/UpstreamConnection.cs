@@ -314,7 +314,8 @@ internal sealed partial class UpstreamConnection : IUpstreamChannel
         }
     }
 
-    private static bool TryParseId(ReadOnlySpan<byte> raw, out long id)
+    /// <summary>The gateway's own numeric request id from an answer's raw id (a number, or that number quoted).</summary>
+    internal static bool TryParseId(ReadOnlySpan<byte> raw, out long id)
     {
         if (raw.Length >= 2 && raw[0] == (byte)'"')
         {

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Collections.Concurrent;
 using MCProxy.Protocol;
 using Microsoft.Extensions.Logging;
@@ -185,7 +184,7 @@ internal abstract partial class HttpChannel : IUpstreamChannel
         {
             case JsonRpcKind.Response:
             case JsonRpcKind.Error:
-                if (TryParseId(message.Id.Span, out var id) && _pending.TryRemove(id, out var tcs))
+                if (UpstreamConnection.TryParseId(message.Id.Span, out var id) && _pending.TryRemove(id, out var tcs))
                 {
                     tcs.TrySetResult(message);
                 }
@@ -202,7 +201,7 @@ internal abstract partial class HttpChannel : IUpstreamChannel
                 break;
             default:
                 Warn(message.Problem ?? "unknown");
-                if (!message.Id.IsEmpty && TryParseId(message.Id.Span, out var badId))
+                if (!message.Id.IsEmpty && UpstreamConnection.TryParseId(message.Id.Span, out var badId))
                 {
                     FailRequest(badId, new UpstreamUnavailableException($"server '{Server}' sent an unusable answer: {message.Problem}"));
                 }
@@ -312,14 +311,6 @@ internal abstract partial class HttpChannel : IUpstreamChannel
         }
     }
 
-    private static bool TryParseId(ReadOnlySpan<byte> raw, out long id)
-    {
-        if (raw.Length >= 2 && raw[0] == (byte)'"')
-        {
-            raw = raw[1..^1];
-        }
-        return Utf8Parser.TryParse(raw, out id, out var consumed) && consumed == raw.Length;
-    }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "[{Server}] sent a message that is not usable JSON-RPC ({Problem}); dropped ({Suppressed} more dropped unlogged before it)")]
     private static partial void LogNotJsonRpc(ILogger logger, string server, string problem, int suppressed);
