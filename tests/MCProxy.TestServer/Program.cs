@@ -15,6 +15,8 @@
 //   --hostile              add the tools a hostile child needs: emit (raw bytes on stdout/stderr), flood (many or
 //                          large log/progress messages, a huge stderr line), escape (a grandchild that leaves the
 //                          process group with setsid and keeps stdout/stderr open)
+//   --revision-2026        a different server: built on the C# SDK (ModelContextProtocol 2.4.0), speaking only the
+//                          2026-07-28 revision (answers server/discover, refuses initialize); see Revision2026Server.cs
 //   --limits               add the tools the limits tests need: alloc (allocate and touch mb MiB, kept; answer after holdMs), limits
 //                          (the text of /proc/self/limits), spin (burn CPU for ms milliseconds)
 using System.Collections.Concurrent;
@@ -24,6 +26,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+if (args.Contains("--revision-2026"))
+{
+    return await Revision2026Server.RunAsync();
+}
 var options = Options.Parse(args);
 if (options.ExitAtStart is { } code)
 {
