@@ -28,9 +28,10 @@ internal sealed partial class ServerSupervisor
         });
         LogStarting(_logger, Name, child.Pid, Config.Command);
         var stderr = StderrDrain.Start(child.Stderr, Name, _stderr, _time, _logger);
-        UpstreamConnection? connection = null;
-        connection = new UpstreamConnection(Name, child.Stdin, child.Stdout, _time, _logger,
-            message => OnNotification(connection!, message), request => _handlers.Request(this, request), _options.MaxMessageBytes);
+        IUpstreamChannel? channel = null; // the child's pipes, or the 2026-07-28 driver around them
+        var connection = new UpstreamConnection(Name, child.Stdin, child.Stdout, _time, _logger,
+            message => OnNotification(channel!, message), request => _handlers.Request(this, request), _options.MaxMessageBytes);
+        channel = connection;
         connection.Start();
         using var lifeEnds = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var memoryBreach = WatchMemoryAsync(child, connection, lifeEnds.Token);
@@ -39,8 +40,19 @@ internal sealed partial class ServerSupervisor
         var unavailable = false; // the pipe broke: the exit code says more than the pipe error
         try
         {
-            var info = await UpstreamHandshake.InitializeAsync(connection, Name, Config.Timeout, stop).ConfigureAwait(false);
-            readyAt = await BecomeReadyAsync(connection, info, startedAt, s => s, stop).ConfigureAwait(false);
+            // A child of the 2026-07-28 revision answers server/discover; any other is initialized as before.
+            var info = await UpstreamHandshake.DiscoverAsync(connection, Config.Timeout, stop).ConfigureAwait(false);
+            PerRequestChannel? perRequest = null;
+            if (info is not null)
+            {
+                channel = perRequest = new PerRequestChannel(connection, Name, _logger);
+            }
+            else
+            {
+                info = await UpstreamHandshake.InitializeAsync(connection, Name, Config.Timeout, stop).ConfigureAwait(false);
+            }
+            readyAt = await BecomeReadyAsync(channel, info, startedAt, s => s, stop).ConfigureAwait(false);
+            perRequest?.StartListening(info.Capabilities);
             var stopped = Task.Delay(Timeout.Infinite, stop);
             await Task.WhenAny(connection.Closed, child.Exited, stopped).ConfigureAwait(false);
             if (!stop.IsCancellationRequested && connection.Closed.IsCompleted)
@@ -64,7 +76,7 @@ internal sealed partial class ServerSupervisor
             {
                 Publish(s => s.WithoutItems() with { State = ServerState.Restarting });
             }
-            connection.Close(stop.IsCancellationRequested ? "the gateway is stopping the server" : "the server went away");
+            channel.Close(stop.IsCancellationRequested ? "the gateway is stopping the server" : "the server went away");
             await TearDownAsync(child, stderr).ConfigureAwait(false);
         }
         var exitCode = child.Exited.IsCompleted ? child.Exited.Result : (int?)null;
@@ -135,6 +147,10 @@ internal sealed partial class ServerSupervisor
 
     private void OnNotification(IUpstreamChannel connection, JsonRpcMessage message)
     {
+        if (message.Method == "notifications/subscriptions/acknowledged")
+        {
+            return; // a 2026-07-28 child took our subscriptions/listen (PerRequestChannel); nothing for clients
+        }
         var kinds = ListRefresher.KindsOf(message.Method);
         if (kinds == 0)
         {

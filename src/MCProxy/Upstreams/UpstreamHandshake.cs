@@ -13,9 +13,22 @@ internal static class UpstreamHandshake
     {
         w.WriteStartObject();
         w.WriteString("protocolVersion"u8, McpProtocol.Latest);
-        // What the gateway can relay to the client that calls (see ServerRequestRelay): children such as
-        // server-everything only offer their sampling/elicitation/roots tools when these are declared.
-        w.WriteStartObject("capabilities"u8);
+        w.WritePropertyName("capabilities"u8);
+        WriteClientCapabilities(w);
+        w.WriteStartObject("clientInfo"u8);
+        w.WriteString("name"u8, "mcproxy");
+        w.WriteString("version"u8, McpProtocol.Version);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    /// <summary>
+    /// What the gateway can relay to the client that calls (see ServerRequestRelay, and input-required results):
+    /// children such as server-everything only offer their sampling/elicitation/roots tools when these are declared.
+    /// </summary>
+    internal static void WriteClientCapabilities(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
         w.WriteStartObject("sampling"u8);
         w.WriteEndObject();
         w.WriteStartObject("elicitation"u8);
@@ -24,12 +37,58 @@ internal static class UpstreamHandshake
         w.WriteBoolean("listChanged"u8, false);
         w.WriteEndObject();
         w.WriteEndObject();
-        w.WriteStartObject("clientInfo"u8);
-        w.WriteString("name"u8, "mcproxy");
-        w.WriteString("version"u8, McpProtocol.Version);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    });
+    }
+
+    /// <summary>
+    /// Asks the upstream <c>server/discover</c> (2026-07-28) before anything else. A server of that revision answers
+    /// with the versions it speaks, its capabilities and its identity: it is then driven without initialize, through a
+    /// <see cref="PerRequestChannel"/>. An older server answers with an error (method not found, or a transport's
+    /// "not initialized"), stays silent, or names no version we speak: null, and the caller runs initialize as before.
+    /// </summary>
+    public static async Task<UpstreamInfo?> DiscoverAsync(IUpstreamChannel connection, TimeSpan timeout, CancellationToken ct)
+    {
+        JsonRpcMessage reply;
+        try
+        {
+            reply = await connection.RequestAsync("server/discover", PerRequestChannel.WithHopMeta(default, null), timeout, ct).ConfigureAwait(false);
+        }
+        catch (UpstreamTimeoutException)
+        {
+            return null; // a server that ignores unknown methods: it may still answer initialize
+        }
+        if (reply.Kind != JsonRpcKind.Response || !JsonSlice.TryGetProperty(reply.Result, "supportedVersions"u8, out var versions) ||
+            !ListsVersion(versions, PerRequestChannel.Revision))
+        {
+            return null;
+        }
+        JsonSlice.TryGetProperty(reply.Result, "capabilities"u8, out var capabilities);
+        string? name = null, serverVersion = null;
+        if ((JsonSlice.TryGetProperty(reply.Result, "_meta"u8, out var meta) && JsonSlice.TryGetProperty(meta, "io.modelcontextprotocol/serverInfo"u8, out var info)) ||
+            JsonSlice.TryGetProperty(reply.Result, "serverInfo"u8, out info))
+        {
+            name = JsonSlice.GetString(info, "name"u8);
+            serverVersion = JsonSlice.GetString(info, "version"u8);
+        }
+        return new UpstreamInfo(PerRequestChannel.Revision, name, serverVersion, capabilities);
+    }
+
+    private static bool ListsVersion(ReadOnlyMemory<byte> array, string version)
+    {
+        var reader = new Utf8JsonReader(array.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(version))
+            {
+                return true;
+            }
+            reader.Skip();
+        }
+        return false;
+    }
 
     public static async Task<UpstreamInfo> InitializeAsync(IUpstreamChannel connection, string server, TimeSpan timeout, CancellationToken ct)
     {
