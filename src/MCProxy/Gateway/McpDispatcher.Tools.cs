@@ -46,6 +46,15 @@ internal sealed partial class McpDispatcher
         }
 
         var upstreamParams = JsonSlice.ReplaceProperty(request.Params.Span, "name"u8, JsonRpcWriter.Quote(route.Tool));
+        if (InputRequests.PerRequestClient)
+        {
+            // A retry of a multi-round-trip call: the child gets back its own state from the gateway's sealed handle.
+            if (_inputs.OpenRetry(upstreamParams, route.Server, route.Tool, identity.Name, out var refused) is not { } opened)
+            {
+                return JsonRpcWriter.Error(id, JsonRpcErrorCodes.InvalidParams, $"Invalid params: {refused}");
+            }
+            upstreamParams = opened;
+        }
         return await AuditedAsync(request, session, identity, route, name,
             outcome => ForwardAsync(id, "tools/call", supervisor, upstreamParams, session, toolResult: true, ct, outcome, identity)).ConfigureAwait(false);
     }
@@ -74,13 +83,21 @@ internal sealed partial class McpDispatcher
         try
         {
             var reply = await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
+            var inputRequired = false;
+            if (toolResult && InputRequests.IsInputRequired(reply))
+            {
+                // A 2026-07-28 child needs input: sealed for a 2026 client, asked of a 2025 session, or a tool error.
+                reply = await _inputs.ResolveAsync(reply, supervisor, upstreamParams, session, identity?.Name ?? Identity.Open.Name, cts.Token)
+                    .ConfigureAwait(false);
+                inputRequired = InputRequests.IsInputRequired(reply);
+            }
             outcome?.Set(reply.Kind != JsonRpcKind.Response ? AuditOutcome.Error
                 : JsonSlice.TryGetProperty(reply.Result, "isError"u8, out var isError) && isError.Span.SequenceEqual("true"u8) ? AuditOutcome.IsError
                 : AuditOutcome.Ok);
             // Redaction, and for a tool result the output cap with spill, before anything leaves (Output).
             var redactions = 0;
             var answer = reply.Kind == JsonRpcKind.Response
-                ? JsonRpcWriter.Response(id, (toolResult
+                ? JsonRpcWriter.Response(id, (toolResult && !inputRequired
                     ? _results.ToolResult(supervisor.Name, identity?.Name ?? Identity.Open.Name, reply.Result, ref redactions)
                     : _results.Redact(supervisor.Name, reply.Result, ref redactions)).Span)
                 : JsonRpcWriter.RawError(id, _results.Redact(supervisor.Name, reply.Error, ref redactions).Span);

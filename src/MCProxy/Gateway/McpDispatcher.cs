@@ -30,12 +30,14 @@ internal sealed partial class McpDispatcher
     private readonly Output.ResultFilter _results;
     private readonly Disclosure.DisclosurePolicy _disclosure;
     private readonly Disclosure.MetaTools _meta;
+    private readonly InputRequests _inputs;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
         ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
         AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger, Output.ResultFilter results,
-        Disclosure.DisclosurePolicy disclosure, Disclosure.MetaTools meta)
+        Disclosure.DisclosurePolicy disclosure, Disclosure.MetaTools meta, InputRequests inputs)
     {
+        _inputs = inputs;
         _disclosure = disclosure;
         _meta = meta;
         _results = results;

@@ -113,41 +113,66 @@ internal sealed partial class ServerRequestRelay
                 ? JsonRpcWriter.Response(request.Id.Span, "{\"roots\":[]}"u8)
                 : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the calling client does not support {capability}");
         }
+        var answer = await AskAsync(session, request.Method!, request.Params, server.Config.Timeout, (server.Name, JsonRpcWriter.IdText(request.Id.Span)),
+            CancellationToken.None).ConfigureAwait(false);
+        return answer.Kind == JsonRpcKind.Response
+            ? JsonRpcWriter.Response(request.Id.Span, answer.Result.Span)
+            : JsonRpcWriter.RawError(request.Id.Span, answer.Error.Span);
+    }
+
+    /// <summary>
+    /// Sends one server→client request to one session and waits for its answer (a Response or Error message; an
+    /// error of our own when the client has no stream, does not answer within <paramref name="timeout"/>, or the
+    /// request is cancelled). Used for a 2025 child's own requests and for the input requests of a 2026 child's
+    /// input-required result (see <see cref="InputRequests"/>).
+    /// </summary>
+    /// <param name="childKey">(server, the child's request id) when a child asked, so its cancel reaches the client.</param>
+    public async Task<JsonRpcMessage> AskAsync(DownstreamSession session, string method, ReadOnlyMemory<byte> prms, TimeSpan timeout,
+        (string, string)? childKey, CancellationToken ct)
+    {
         // NOTE 1: unguessable, so no other client can forge the answer even if the session check were bypassed.
         var id = "gws-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var rawId = JsonRpcWriter.Quote(id);
         var key = JsonRpcWriter.IdText(rawId); // keyed by the raw id text, as the answer's id is read
         var tcs = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[key] = (session, tcs);
-        var childKey = (server.Name, JsonRpcWriter.IdText(request.Id.Span));
-        _relayed[childKey] = (session, rawId);
+        if (childKey is { } k)
+        {
+            _relayed[k] = (session, rawId);
+        }
         try
         {
-            if (!session.TrySendRelated(JsonRpcWriter.Request(rawId, request.Method!, request.Params.Span)))
+            if (!session.TrySendRelated(JsonRpcWriter.Request(rawId, method, prms.Span)))
             {
-                return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError,
+                return Failure(JsonRpcErrorCodes.InternalError,
                     "the calling client has no open stream to receive the request (Streamable HTTP needs its GET stream)");
             }
-            var answer = await tcs.Task.WaitAsync(server.Config.Timeout, _time).ConfigureAwait(false);
-            return answer.Kind == JsonRpcKind.Response
-                ? JsonRpcWriter.Response(request.Id.Span, answer.Result.Span)
-                : JsonRpcWriter.RawError(request.Id.Span, answer.Error.Span);
+            return await tcs.Task.WaitAsync(timeout, _time, ct).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             session.TrySendRelated(Cancelled(rawId, "the server's timeout elapsed"));
-            return JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, $"the client did not answer {request.Method} in time");
+            return Failure(JsonRpcErrorCodes.InternalError, $"the client did not answer {method} in time");
         }
         catch (OperationCanceledException)
         {
-            return JsonRpcWriter.Error(request.Id.Span, -32800, "Request cancelled");
+            if (ct.IsCancellationRequested)
+            {
+                session.TrySendRelated(Cancelled(rawId, "the call was cancelled"));
+            }
+            return Failure(-32800, "Request cancelled");
         }
         finally
         {
             _pending.TryRemove(key, out _);
-            _relayed.TryRemove(childKey, out _);
+            if (childKey is { } done)
+            {
+                _relayed.TryRemove(done, out _);
+            }
         }
     }
+
+    private static JsonRpcMessage Failure(int code, string message) => JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, code, message));
 
     private DownstreamSession? RootsOwner()
     {

@@ -101,6 +101,7 @@ internal static class StatelessRequests
             return;
         }
         var forwarded = WithoutHopMeta(message);
+        InputRequests.PerRequestClient = true; // a child's input_required reaches this client as it is (sealed)
         if (WantsProgress(forwarded))
         {
             // Progress rides this POST's own event stream, through a call-scoped session nobody else can name.
@@ -321,7 +322,8 @@ internal static class StatelessRequests
 
     /// <summary>
     /// A successful answer with <c>resultType: "complete"</c> added to its result (unless it has one) and the
-    /// gateway's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c> (unless the result names one).
+    /// gateway's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c>: the client talks to the gateway, so a
+    /// 2026-07-28 child's own serverInfo in a relayed result is replaced (the child is named in /health and the status).
     /// </summary>
     internal static byte[] MarkComplete(byte[] response)
     {
@@ -339,7 +341,7 @@ internal static class StatelessRequests
         {
             result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonRpcWriter.Concat("{\"io.modelcontextprotocol/serverInfo\":"u8, ServerInfo, "}"u8));
         }
-        else if (JsonSlice.IsObject(meta.Span) && !JsonSlice.TryGetProperty(meta, "io.modelcontextprotocol/serverInfo"u8, out _))
+        else if (JsonSlice.IsObject(meta.Span))
         {
             result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonSlice.ReplaceProperty(meta.Span, "io.modelcontextprotocol/serverInfo"u8, ServerInfo));
         }

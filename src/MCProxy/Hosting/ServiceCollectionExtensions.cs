@@ -40,6 +40,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ProgressRouter>();
         services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<ServerRequestRelay>();
+        services.AddSingleton<InputRequests>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton(sp => new Output.InitialResults(sp.GetRequiredService<InitialConfig>().Config.Results));
         services.AddSingleton<Output.SpillStore>();

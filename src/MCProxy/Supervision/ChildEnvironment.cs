@@ -18,6 +18,9 @@ internal static class ChildEnvironment
     public static readonly IReadOnlyList<string> ServiceManagerVariables =
         ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID", "JOURNAL_STREAM"];
 
+    /// <summary>The gateway's own secrets in its environment: the key that seals multi-round-trip request states.</summary>
+    public static readonly IReadOnlyList<string> GatewaySecrets = ["MCPROXY_STATE_KEY"];
+
     /// <summary>What a child with <c>inheritEnv: false</c> still gets from the gateway's environment.</summary>
     public static readonly IReadOnlyList<string> Essentials = ["PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER"];
 
@@ -33,7 +36,7 @@ internal static class ChildEnvironment
                 environment[name] = (string?)e.Value ?? "";
             }
         }
-        foreach (var name in ServiceManagerVariables)
+        foreach (var name in ServiceManagerVariables.Concat(GatewaySecrets))
         {
             environment.Remove(name);
         }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MCProxy.FunctionalTests.Infrastructure;
 using MCProxy.Supervision;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -80,6 +81,107 @@ public sealed class Revision2026ChildTests : IAsyncLifetime
         Assert.Contains("modern__" + added, (await client.ListToolsAsync()).Select(t => t.Name));
         Assert.Equal(added, Text(await client.CallToolAsync("modern__" + added)));
         Assert.DoesNotContain(_gateway.Logs.Lines, l => l.Contains("subscriptions/acknowledged"));
+    }
+
+    private static McpClientHandlers Answering(string answer) => new()
+    {
+        ElicitationHandler = (request, _) => ValueTask.FromResult(new ElicitResult
+        {
+            Action = "accept",
+            Content = new Dictionary<string, System.Text.Json.JsonElement>
+            {
+                ["answer"] = System.Text.Json.JsonSerializer.SerializeToElement(answer + " to " + request?.Message),
+            },
+        }),
+        SamplingHandler = (request, _, _) => ValueTask.FromResult(new CreateMessageResult
+        {
+            Model = "test-model", Role = Role.Assistant,
+            Content = [new TextContentBlock { Text = "sampled " + ((TextContentBlock)request!.Messages[0].Content[0]).Text }],
+        }),
+    };
+
+    [Fact]
+    public async Task InputRequired_A2026Client_AnswersAndRetries_TheChildGetsItsOwnStateBack()
+    {
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(_gateway.BaseUrl + "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        }), new McpClientOptions { ProtocolVersion = null, Handlers = Answering("yes") });
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+        var confirmed = Text(await client.CallToolAsync("modern__confirm", new Dictionary<string, object?> { ["question"] = "Deploy?" }));
+        Assert.Equal("answer: yes to Deploy? (accept; state asked:Deploy?)", confirmed);
+        Assert.Equal("model said: sampled Say hi", Text(await client.CallToolAsync("modern__sample", new Dictionary<string, object?> { ["prompt"] = "Say hi" })));
+        Assert.Empty(_gateway.Services.GetRequiredService<MCProxy.Gateway.SessionRegistry>().All); // no session was made
+    }
+
+    [Fact]
+    public async Task InputRequired_A2025Session_IsAskedOnItsStream_AndNeverSeesInputRequired()
+    {
+        await using var client = await _gateway.ConnectStreamableAsync(o => o.Handlers = Answering("ok"));
+        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+        var confirmed = Text(await client.CallToolAsync("modern__confirm", new Dictionary<string, object?> { ["question"] = "Ship?" }));
+        Assert.Equal("answer: ok to Ship? (accept; state asked:Ship?)", confirmed);
+        Assert.Equal("model said: sampled Tell me", Text(await client.CallToolAsync("modern__sample", new Dictionary<string, object?> { ["prompt"] = "Tell me" })));
+    }
+
+    [Fact]
+    public async Task InputRequired_ACallerThatCannotBeAsked_GetsAToolErrorSayingWhatWasNeeded()
+    {
+        var answer = await _gateway.RpcAsync("tools/call", new JsonObject
+        {
+            ["name"] = "modern__confirm", ["arguments"] = new JsonObject { ["question"] = "?" },
+        });
+        Assert.True((bool?)answer["result"]?["isError"]);
+        Assert.Contains("needs elicitation", (string?)answer["result"]?["content"]?[0]?["text"]);
+        await using var client = await _gateway.ConnectStreamableAsync(); // no handlers: no elicitation declared
+        var result = await client.CallToolAsync("modern__confirm", new Dictionary<string, object?> { ["question"] = "?" });
+        Assert.True(result.IsError);
+        Assert.Contains("did not declare elicitation", Text(result));
+    }
+
+    private const string Meta2026 = """
+        "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}
+        """;
+
+    private static Dictionary<string, string> Headers(string name) => new()
+    {
+        ["MCP-Protocol-Version"] = "2026-07-28", ["Mcp-Method"] = "tools/call", ["Mcp-Name"] = name,
+    };
+
+    internal static async Task<JsonObject> CallRawAsync(GatewayFixture gateway, string tool, string argumentsAndMore)
+    {
+        var (status, _, body) = await gateway.PostAsync("/mcp",
+            "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\"," + argumentsAndMore + "," + Meta2026 + "}}",
+            "application/json, text/event-stream", Headers(tool));
+        Assert.Equal(200, status);
+        return JsonNode.Parse(body)!.AsObject();
+    }
+
+    [Fact]
+    public async Task InputRequired_RawRetry_WithAForgedOrMisusedHandle_IsRefused()
+    {
+        var first = await CallRawAsync(_gateway, "modern__confirm", """ "arguments":{"question":"Q"} """);
+        Assert.Equal("input_required", (string?)first["result"]?["resultType"]);
+        Assert.Equal("elicitation/create", (string?)first["result"]?["inputRequests"]?["answer"]?["method"]);
+        var handle = (string)first["result"]!["requestState"]!;
+        Assert.StartsWith("mcpx1.", handle);
+        Assert.Equal("mcproxy", (string?)first["result"]?["_meta"]?["io.modelcontextprotocol/serverInfo"]?["name"]);
+        const string responses = "\"inputResponses\":{\"answer\":{\"action\":\"accept\",\"content\":{\"answer\":\"A\"}}}";
+
+        var ok = await CallRawAsync(_gateway, "modern__confirm", $$""" "arguments":{"question":"Q"},{{responses}},"requestState":"{{handle}}" """);
+        Assert.Equal("answer: A (accept; state asked:Q)", (string?)ok["result"]?["content"]?[0]?["text"]);
+        Assert.Equal("complete", (string?)ok["result"]?["resultType"]);
+
+        var forged = handle[..^4] + (handle.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
+        var refused = await CallRawAsync(_gateway, "modern__confirm", $$""" "arguments":{"question":"Q"},{{responses}},"requestState":"{{forged}}" """);
+        Assert.Equal(-32602, (int?)refused["error"]?["code"]);
+        Assert.Contains("not one this gateway issued", (string?)refused["error"]?["message"]);
+        // The child's own state, sent raw, is no handle either: the child never sees a state the gateway did not seal.
+        var raw = await CallRawAsync(_gateway, "modern__confirm", $$""" "arguments":{"question":"Q"},{{responses}},"requestState":"asked:Q" """);
+        Assert.Equal(-32602, (int?)raw["error"]?["code"]);
+        var otherTool = await CallRawAsync(_gateway, "modern__sample", $$""" "arguments":{"prompt":"p"},{{responses}},"requestState":"{{handle}}" """);
+        Assert.Contains("another tool", (string?)otherTool["error"]?["message"]);
     }
 
     [Fact]
