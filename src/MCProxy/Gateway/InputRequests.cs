@@ -59,6 +59,24 @@ internal sealed partial class InputRequests
         set => s_perRequestClient.Value = value;
     }
 
+    /// <summary>The 2026-07-28 client's declared <c>clientCapabilities</c> for the current call (raw JSON), or empty.</summary>
+    public static ReadOnlyMemory<byte> ClientCapabilities
+    {
+        get => s_capabilities.Value;
+        set => s_capabilities.Value = value;
+    }
+
+    private static readonly AsyncLocal<ReadOnlyMemory<byte>> s_capabilities = new();
+
+    /// <summary>Whether raw clientCapabilities declare the one a request method needs.</summary>
+    public static bool Declares(ReadOnlyMemory<byte> capabilities, string method) => method switch
+    {
+        "elicitation/create" => JsonSlice.TryGetProperty(capabilities, "elicitation"u8, out _),
+        "sampling/createMessage" => JsonSlice.TryGetProperty(capabilities, "sampling"u8, out _),
+        "roots/list" => JsonSlice.TryGetProperty(capabilities, "roots"u8, out _),
+        _ => false,
+    };
+
     public static bool IsInputRequired(JsonRpcMessage reply) =>
         reply.Kind == JsonRpcKind.Response && JsonSlice.GetString(reply.Result, "resultType"u8) == "input_required";
 

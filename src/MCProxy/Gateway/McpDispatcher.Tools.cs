@@ -82,7 +82,10 @@ internal sealed partial class McpDispatcher
         }
         try
         {
-            var reply = await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
+            // A 2026-07-28 client's tool call: a 2025 child's questions meanwhile park it (ParkedCalls).
+            var reply = toolResult && InputRequests.PerRequestClient
+                ? await _parked.CallAsync(supervisor, upstreamParams, identity?.Name ?? Identity.Open.Name, cts.Token).ConfigureAwait(false)
+                : await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
             var inputRequired = false;
             if (toolResult && InputRequests.IsInputRequired(reply))
             {

@@ -31,13 +31,15 @@ internal sealed partial class McpDispatcher
     private readonly Disclosure.DisclosurePolicy _disclosure;
     private readonly Disclosure.MetaTools _meta;
     private readonly InputRequests _inputs;
+    private readonly ParkedCalls _parked;
 
     public McpDispatcher(CatalogPublisher catalog, ServerRegistry servers, BuiltInTools builtIn, GatewaySeparator separator,
         ProgressRouter progress, SessionRegistry sessions, ServerRequestRelay requests, Configuration.GatewayOptions options,
         AuditLog audit, TimeProvider time, ILogger<McpDispatcher> logger, Output.ResultFilter results,
-        Disclosure.DisclosurePolicy disclosure, Disclosure.MetaTools meta, InputRequests inputs)
+        Disclosure.DisclosurePolicy disclosure, Disclosure.MetaTools meta, InputRequests inputs, ParkedCalls parked)
     {
         _inputs = inputs;
+        _parked = parked;
         _disclosure = disclosure;
         _meta = meta;
         _results = results;

@@ -31,6 +31,8 @@ internal sealed partial class ServerRequestRelay
     private readonly SessionRegistry _sessions;
     private readonly TimeProvider _time;
     private DownstreamSession? _rootsAnnouncer;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Func<string, ReadOnlyMemory<byte>, Task<JsonRpcMessage>>, byte>> _statelessCallers =
+        new(StringComparer.Ordinal);
 
     public ServerRequestRelay(SessionRegistry sessions, TimeProvider time, ILogger<ServerRequestRelay> logger)
     {
@@ -49,6 +51,23 @@ internal sealed partial class ServerRequestRelay
         var callers = _callers.GetOrAdd(server, _ => new ConcurrentDictionary<DownstreamSession, int>());
         callers.AddOrUpdate(session, 1, (_, n) => n + 1);
         return new Scope(callers, session);
+    }
+
+    /// <summary>
+    /// Marks a 2026-07-28 client's call (no session to ask on) as calling a server until the returned scope ends: a
+    /// question the child asks meanwhile goes to <paramref name="ask"/> (see <see cref="ParkedCalls"/>).
+    /// </summary>
+    public IDisposable CallingStateless(string server, Func<string, ReadOnlyMemory<byte>, Task<JsonRpcMessage>> ask)
+    {
+        var callers = _statelessCallers.GetOrAdd(server, _ => new ConcurrentDictionary<Func<string, ReadOnlyMemory<byte>, Task<JsonRpcMessage>>, byte>());
+        callers[ask] = 0;
+        return new StatelessScope(callers, ask);
+    }
+
+    private sealed class StatelessScope(ConcurrentDictionary<Func<string, ReadOnlyMemory<byte>, Task<JsonRpcMessage>>, byte> callers,
+        Func<string, ReadOnlyMemory<byte>, Task<JsonRpcMessage>> ask) : IDisposable
+    {
+        public void Dispose() => callers.TryRemove(ask, out _);
     }
 
     /// <summary>Remembers the client whose notifications/roots/list_changed made the children ask for roots again.</summary>
@@ -90,21 +109,31 @@ internal sealed partial class ServerRequestRelay
                 ? JsonRpcWriter.Response(request.Id.Span, "{}"u8)
                 : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.MethodNotFound, $"the gateway does not relay {request.Method}");
         }
-        var candidates = _callers.TryGetValue(server.Name, out var callers) ? callers.Keys.ToArray() : [];
-        if (candidates.Length == 0 && capability == "roots" && RootsOwner() is { } owner)
+        // A 2026-07-28 client's call (its call-scoped progress session aside) is asked through its parked call.
+        var candidates = _callers.TryGetValue(server.Name, out var callers) ? callers.Keys.Where(s => s is not StatelessCall).ToArray() : [];
+        var stateless = _statelessCallers.TryGetValue(server.Name, out var waiting) ? waiting.Keys.ToArray() : [];
+        if (stateless.Length == 1 && candidates.Length == 0)
+        {
+            var given = await stateless[0](request.Method!, request.Params).ConfigureAwait(false);
+            return given.Kind == JsonRpcKind.Response
+                ? JsonRpcWriter.Response(request.Id.Span, given.Result.Span)
+                : JsonRpcWriter.RawError(request.Id.Span, given.Error.Span);
+        }
+        if (candidates.Length == 0 && stateless.Length == 0 && capability == "roots" && RootsOwner() is { } owner)
         {
             // Children ask for roots outside any call (at start, after roots/list_changed): ask the client that
             // announced a change, or the only connected client that has roots.
             candidates = [owner];
         }
-        if (candidates.Length != 1)
+        var count = candidates.Length + stateless.Length;
+        if (count != 1)
         {
-            LogNoTarget(_logger, server.Name, request.Method!, candidates.Length);
+            LogNoTarget(_logger, server.Name, request.Method!, count);
             return capability == "roots"
                 ? JsonRpcWriter.Response(request.Id.Span, "{\"roots\":[]}"u8)
-                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, candidates.Length == 0
+                : JsonRpcWriter.Error(request.Id.Span, JsonRpcErrorCodes.InternalError, count == 0
                     ? $"no client is calling server '{server.Name}', so there is nobody to ask for {capability}"
-                    : $"{candidates.Length} clients are calling server '{server.Name}' at once; the gateway cannot tell which one asked for {capability}");
+                    : $"{count} clients are calling server '{server.Name}' at once; the gateway cannot tell which one asked for {capability}");
         }
         var session = candidates[0];
         if (!session.ClientCapabilities.Contains(capability))

@@ -101,7 +101,10 @@ internal static class StatelessRequests
             return;
         }
         var forwarded = WithoutHopMeta(message);
-        InputRequests.PerRequestClient = true; // a child's input_required reaches this client as it is (sealed)
+        // A child's input_required reaches this client as it is (sealed); a 2025 child's questions park its call.
+        InputRequests.PerRequestClient = true;
+        InputRequests.ClientCapabilities = TryGetMeta(message, out var hop) && JsonSlice.TryGetProperty(hop, CapabilitiesKey, out var declared)
+            ? declared : default;
         if (WantsProgress(forwarded))
         {
             // Progress rides this POST's own event stream, through a call-scoped session nobody else can name.

@@ -41,6 +41,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<UpstreamNotificationRouter>();
         services.AddSingleton<ServerRequestRelay>();
         services.AddSingleton<InputRequests>();
+        services.AddSingleton<ParkedCalls>();
         services.AddSingleton<McpDispatcher>();
         services.AddSingleton(sp => new Output.InitialResults(sp.GetRequiredService<InitialConfig>().Config.Results));
         services.AddSingleton<Output.SpillStore>();

@@ -14,7 +14,7 @@ public sealed class InputRequiredAcrossReplicasTests
     {
         var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         Evidence.Secret(key);
-        var config = TestServers.Config(TestServers.Entry("modern", "--revision-2026"));
+        var config = TestServers.Config(TestServers.Entry("modern", "--revision-2026"), TestServers.Entry("classic"));
         GatewayFixture first, second, stranger;
         Environment.SetEnvironmentVariable("MCPROXY_STATE_KEY", key);
         try
@@ -43,6 +43,15 @@ public sealed class InputRequiredAcrossReplicasTests
 
         var refused = await Revision2026ChildTests.CallRawAsync(c, "modern__confirm", retry);
         Assert.Equal(-32602, (int?)refused["error"]?["code"]);
+        // A 2025 child's question parks the call in the replica that runs it: only that replica can continue it.
+        var parked = await Revision2026ChildTests.CallRawAsync(a, "classic__ask", """ "arguments":{"what":"elicitation"} """);
+        var answer = """ "arguments":{"what":"elicitation"},"inputResponses":{"input":{"action":"accept","content":{"name":"Ada"}}},"requestState":" """
+            .TrimEnd() + (string)parked["result"]!["requestState"]! + "\"";
+        var elsewhere = await Revision2026ChildTests.CallRawAsync(b, "classic__ask", answer);
+        Assert.Contains("runs on another replica", (string?)elsewhere["error"]?["message"]);
+        var home = await Revision2026ChildTests.CallRawAsync(a, "classic__ask", answer);
+        Assert.Contains("Ada", (string?)home["result"]?["content"]?[0]?["text"]);
+
         // The key stays with the gateway: the child's environment never has it.
         Assert.DoesNotContain(key, File.ReadAllText($"/proc/{b.Status("modern").Pid}/environ"));
     }
