@@ -115,15 +115,29 @@ base=http://127.0.0.1:$lbport
 
 step "calls/s with 1, 2 and 3 replicas; test 1: 10,000 calls from 8 clients over 3 replicas, 0 errors, round robin"
 load() { node deploy/ci/haproxy-load.mjs --clients 8 "$@"; }
+# Where the CPU goes, per call: user+system clock ticks (/proc/PID/stat fields 14 and 15) of HAProxy, of the
+# replicas and of their children around each measured run; the client reports its own.
+clk=$(getconf CLK_TCK)
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+measure() {  # measure LABEL URL NAME [load options]: 10,000 calls from 8 clients, then the CPU split per call
+  local label=$1 url=$2 name=$3; shift 3
+  local kids h g c
+  kids=$(for n in "${names[@]}"; do pgrep -P "${pid[$n]}" || true; done)
+  h=$(ticks "$lbpid"); g=$(ticks "${pid[@]}"); c=$(ticks $kids)
+  load --url "$url" --calls 10000 --label "$label" --summary "$dir/$name.json" "$@"
+  us() { echo $(( ($1) * 1000000 / clk / 10000 )); }
+  echo "$label: CPU per call: HAProxy $(us "$(ticks "$lbpid") - h") µs, gateways $(us "$(ticks "${pid[@]}") - g") µs," \
+    "children $(us "$(ticks $kids) - c") µs, client $(node -p "require('$dir/$name.json').clientCpuMicrosPerCall") µs"
+}
 # The children are .NET processes that compile as they go: warm every replica first, then measure.
 load --url "$base/mcp" --calls 3000 --label "warm-up over 3 replicas" --expect-replicas r1,r2,r3
-load --url "http://127.0.0.1:${port[r1]}/mcp" --calls 10000 --label "direct to r1, no HAProxy" --summary "$dir/direct.json"
+measure "direct to r1, no HAProxy" "http://127.0.0.1:${port[r1]}/mcp" direct
 lb "set server be_mcp/r2 state maint" >/dev/null; lb "set server be_mcp/r3 state maint" >/dev/null; wait_up 1
-load --url "$base/mcp" --calls 10000 --label "1 replica" --expect-replicas r1 --summary "$dir/one.json"
+measure "1 replica" "$base/mcp" one --expect-replicas r1
 lb "set server be_mcp/r2 state ready" >/dev/null; wait_up 2
-load --url "$base/mcp" --calls 10000 --label "2 replicas" --expect-replicas r1,r2 --summary "$dir/two.json"
+measure "2 replicas" "$base/mcp" two --expect-replicas r1,r2
 lb "set server be_mcp/r3 state ready" >/dev/null; wait_up 3
-load --url "$base/mcp" --calls 10000 --label "test 1: 3 replicas" --expect-replicas r1,r2,r3 --summary "$dir/three.json"
+measure "test 1: 3 replicas" "$base/mcp" three --expect-replicas r1,r2,r3
 rate() { node -p "require('$dir/$1.json').callsPerSecond"; }
 echo "calls/s through HAProxy, 8 clients, 10,000 calls each: 1 replica $(rate one), 2 replicas $(rate two), 3 replicas $(rate three) (direct to one replica: $(rate direct))"
 
@@ -159,6 +173,9 @@ kill -0 "${pid[$victim]}" 2>/dev/null && fail "replica $victim still runs after 
 state=$(lb "show servers state be_mcp" | awk -v v="$victim" '$4 == v { print $6 }')
 [ "$state" = 0 ] || fail "HAProxy does not show $victim down (srv_op_state $state)"
 echo "HAProxy shows $victim down; $(lb "show table be_mcp" | sed -n 1p)"
+# httplog's fifth connection figure is the retry count, "+N" when the request went to another replica.
+echo "HAProxy sent $(grep -cE ' [0-9]+/[0-9]+/[0-9]+/[0-9]+/\+[1-9][0-9]* ' "$dir/haproxy.log" || true) requests again to another replica" \
+  "($(grep -E ' [0-9]+/[0-9]+/[0-9]+/[0-9]+/\+[1-9][0-9]* ' "$dir/haproxy.log" | grep -c ' 200 ' || true) answered 200, the rest the victim's sessions' 404s)"
 # A SIGKILLed gateway runs no shutdown ladder: its children see their stdin close and must end on their own.
 s=$(date +%s%N); orphans=${children[$victim]}
 for _ in $(seq 1 100); do

@@ -150,7 +150,7 @@ console.log(`sessions: ${onSurvivors.length} on surviving replicas (${survivors.
 // now; the spec's remedy is a new initialize, which HAProxy balances over the survivors like any other.
 for (const dead of sessions.filter((s) => s.replica === victim)) {
   check(dead.failures.length > 0, `${dead.name} on the killed ${victim} never failed: was it really there?`);
-  const fresh = await open('mcp', `${dead.name}-again`);
+  const fresh = await open('mcp', `${dead.name.slice('mcp-'.length)}-again`);
   await callOnce(fresh, 'after');
   console.log(`session: ${dead.name} initialized again: ${fresh.name} on ${fresh.replica}, ${fresh.failures.length ? `FAILED: ${fresh.failures[0].error}` : 'calls work'}`);
   check(fresh.failures.length === 0 && fresh.replica !== victim, `the new session for ${dead.name}: ${fresh.replica}, ${JSON.stringify(fresh.failures)}`);

@@ -77,6 +77,7 @@ export async function runLoad({ url, clients = 8, calls = 10_000, tool = 'echo__
   const errorSamples = [];
   const perClient = [];
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   async function client(index) {
     const me = { client: index, ok: 0, failures: 0, failuresAfterFirst: 0, firstFailure: null, failuresAfterKill: 0 };
     perClient.push(me);
@@ -106,10 +107,12 @@ export async function runLoad({ url, clients = 8, calls = 10_000, tool = 'echo__
   }
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i + 1)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
   const errors = perClient.reduce((s, c) => s + c.failures, 0);
   const summary = {
     label, calls: completed, errors, clients, seconds: +seconds.toFixed(3), callsPerSecond: Math.round(completed / seconds),
+    clientCpuMicrosPerCall: Math.round((cpu.user + cpu.system) / completed),
     servedBy, killedAt, servedByAfterKill, clientsDetail: perClient.sort((a, b) => a.client - b.client), errorSamples,
   };
   return summary;
@@ -118,7 +121,7 @@ export async function runLoad({ url, clients = 8, calls = 10_000, tool = 'echo__
 /** The human lines of a summary. */
 export function describe(s) {
   const by = (o) => Object.keys(o).sort().map((k) => `${k} ${o[k]}`).join(', ') || 'nobody';
-  const lines = [`${s.label}: ${s.calls} calls, ${s.errors} errors, ${s.clients} clients, ${s.seconds} s, ${s.callsPerSecond} calls/s`,
+  const lines = [`${s.label}: ${s.calls} calls, ${s.errors} errors, ${s.clients} clients, ${s.seconds} s, ${s.callsPerSecond} calls/s (client CPU ${s.clientCpuMicrosPerCall} µs/call)`,
     `${s.label}: answered by ${by(s.servedBy)}`];
   if (s.killedAt !== null) lines.push(`${s.label}: replica killed after call ${s.killedAt}; afterwards answered by ${by(s.servedByAfterKill)}`);
   for (const e of s.errorSamples) lines.push(`${s.label}: error: ${e}`);
