@@ -103,7 +103,8 @@ lb() {
 wait_up() {
   local up=
   for _ in $(seq 1 100); do
-    up=$(lb "show servers state be_mcp" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && $6 == 2 && $7 == 0' | wc -l)
+    # (the socket may not exist yet right after HAProxy starts: that counts as none up)
+    up=$(lb "show servers state be_mcp" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && $6 == 2 && $7 == 0' | wc -l || true)
     [ "$up" = "$1" ] && return 0
     sleep 0.1
   done
