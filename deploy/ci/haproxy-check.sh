@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves deploy/haproxy/haproxy.cfg, unchanged, in front of three replicas of the native binary that read ONE
-# mcp-servers.json (each with its own --port and --admin-socket, the only settings that must differ):
+# mcp-servers.json and share one MCPROXY_STATE_KEY (each with its own --port and --admin-socket, the only settings
+# that must differ):
 #   test 1: 10,000 tools/call from 8 concurrent MCP 2026-07-28 clients through HAProxy: 0 errors, round robin
 #           (each replica answers a third, from the X-Served-By header the config adds);
 #   calls/s through HAProxy with 1, 2 and 3 replicas in rotation (same clients, same calls; test 1 is the third);
@@ -59,7 +60,10 @@ read -r lbport port[r1] port[r2] port[r3] < <(node -e '
   (async () => { for (let i = 0; i < 4; i++) await new Promise((r) => { const s = net.createServer().listen(0, "127.0.0.1", r); servers.push(s); });
     console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); })();')
 token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
-evidence_secret "$token"
+# The key that seals a 2026 multi-round-trip call's state: the same on every replica, so any of them can take the
+# client's retry (each would make its own when it is unset).
+state_key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
+evidence_secret "$token" "$state_key"
 export MCPROXY_TOKEN=$token   # for the node clients; the replicas read it from their own environment below
 bearer=(-H "Authorization: Bearer $token")
 
@@ -71,7 +75,7 @@ cat > "$dir/mcp-servers.json" <<JSON
 JSON
 s=$(date +%s%N)
 for n in "${names[@]}"; do
-  MCPROXY_CI_RUN=$run MCPROXY_REPLICA=$n "$bin" --log --config "$dir/mcp-servers.json" \
+  MCPROXY_CI_RUN=$run MCPROXY_REPLICA=$n MCPROXY_STATE_KEY=$state_key "$bin" --log --config "$dir/mcp-servers.json" \
     --port "${port[$n]}" --admin-socket "$dir/$n.sock" > "$dir/$n.log" 2>&1 &
   pid[$n]=$!
 done
