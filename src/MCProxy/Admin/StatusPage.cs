@@ -71,8 +71,7 @@ internal sealed partial class StatusPage(GatewayContext gateway, StatusPageFeed 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, gateway.Lifetime.ApplicationStopping);
         try
         {
-            var details = authenticator.IsEnabled ||
-                          context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+            var details = authenticator.IsEnabled || Security.LocalCaller.Is(context);
             await HttpIo.StartEventStreamAsync(context).ConfigureAwait(false);
             await PumpAsync(context, changed.Reader, details, stop.Token).ConfigureAwait(false);
         }

@@ -43,7 +43,7 @@ internal sealed partial class McpDispatcher
         double durationMs, AuditOutcome outcome, long bytesOut, int redactions = 0)
     {
         JsonSlice.TryGetProperty(request.Params, "arguments"u8, out var arguments);
-        _audit.Write(new AuditRecord(_time.GetUtcNow(), identity.Name, session?.Id, session?.Transport ?? identity.Door ?? "post-sse",
+        _audit.Write(new AuditRecord(_time.GetUtcNow(), identity.Name, session?.Id, session?.Transport ?? identity.Door ?? (InputRequests.PerRequestClient ? StatelessCall.Door : "post-sse"),
             route is { Server.Length: > 0 } ? route.Server : null, exposedName, durationMs, outcome, request.Buffer.Length, bytesOut,
             null, arguments, redactions, request.Method)); // the log hashes the arguments only if anyone reads the record
     }

@@ -359,5 +359,8 @@ internal static class StatelessRequests
 internal sealed class StatelessCall(DateTimeOffset now, long queueBudget)
     : DownstreamSession("stateless-" + SessionRegistry.NewId(), now, queueBudget)
 {
-    public override string Transport => "streamable-http-stateless";
+    /// <summary>How the audit names a 2026-07-28 client's session-less POST on /mcp.</summary>
+    public const string Door = "streamable-http-stateless";
+
+    public override string Transport => Door;
 }

@@ -31,7 +31,7 @@ internal static class HealthEndpoint
         var started = time.GetUtcNow();
         app.MapGet("/health", guard.Wrap(async context =>
         {
-            var loopback = context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+            var loopback = Security.LocalCaller.Is(context);
             // With auth on, a caller with a valid token sees details too; one without, only status and readiness.
             var authenticated = authenticator.IsEnabled &&
                 await authenticator.AuthenticateAsync(Security.AuthGate.AuthorizationOf(context.Request)) is not null;

@@ -140,11 +140,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         }
     }
 
-    private static FileStream Open(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-    }
+    private static FileStream Open(string path) => AppendOnlyFile.Open(path); // replicas may share the file
 
     /// <summary>audit.jsonl → audit.jsonl.1 → … → audit.jsonl.KEEP (the oldest falls off).</summary>
     private static void Rotate(string path, int keep)

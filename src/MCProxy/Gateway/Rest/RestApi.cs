@@ -33,8 +33,7 @@ internal sealed partial class RestApi(GatewayContext gateway, CatalogPublisher c
     /// </summary>
     private Task ServersAsync(HttpContext context)
     {
-        var details = authenticator.IsEnabled ||
-                      context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+        var details = authenticator.IsEnabled || Security.LocalCaller.Is(context);
         var body = Protocol.JsonRpcWriter.Build(w =>
         {
             w.WriteStartObject();
