@@ -380,6 +380,7 @@ internal sealed class TestServer(Options options)
                 }
                 return Text((string?)arguments["message"] ?? "");
             case "slow":
+                Console.Error.WriteLine("testserver: slow call started");
                 await Task.Delay((int?)arguments["ms"] ?? 1000, ct);
                 return Text("slow done");
             case "big":

@@ -158,6 +158,9 @@ internal sealed partial class McpDispatcher
             w.WriteEndArray();
             WriteCapabilities(w, listChanged: false);
             w.WriteString("instructions"u8, Instructions);
+            // Capabilities differ by nothing per user, but the gateway's change with its config: not cached.
+            w.WriteNumber("ttlMs"u8, 0);
+            w.WriteString("cacheScope"u8, "private");
             w.WriteString("resultType"u8, "complete");
             w.WriteStartObject("_meta"u8);
             w.WritePropertyName("io.modelcontextprotocol/serverInfo"u8);

@@ -192,7 +192,36 @@ internal static class StatelessRequests
         {
             return JsonRpcWriter.RawError(parsed.Id.Span, error);
         }
+        if (request.Method is "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" or "resources/read")
+        {
+            response = Uncacheable(response);
+        }
         return MarkComplete(response);
+    }
+
+    /// <summary>
+    /// A list (or a read) answered to one identity: <c>cacheScope: private</c>, since a caching proxy must never hand one
+    /// identity's policy-filtered list to another (an absent scope means public), and <c>ttlMs: 0</c>: the lists
+    /// change with every config edit and child restart, announced on <c>subscriptions/listen</c>. A child's own
+    /// values for a read are kept.
+    /// </summary>
+    internal static byte[] Uncacheable(byte[] response)
+    {
+        var parsed = JsonRpcMessage.Parse(response);
+        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span))
+        {
+            return response;
+        }
+        var result = parsed.Result.ToArray();
+        if (!JsonSlice.TryGetProperty(result, "ttlMs"u8, out _))
+        {
+            result = JsonSlice.ReplaceProperty(result, "ttlMs"u8, "0"u8);
+        }
+        if (!JsonSlice.TryGetProperty(result, "cacheScope"u8, out _))
+        {
+            result = JsonSlice.ReplaceProperty(result, "cacheScope"u8, "\"private\""u8);
+        }
+        return JsonRpcWriter.Response(parsed.Id.Span, result);
     }
 
     /// <summary>

@@ -145,6 +145,48 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
         Assert.Null(result["capabilities"]!["tools"]!["listChanged"]); // no subscriptions/listen yet to carry it
         Assert.Equal("complete", (string)result["resultType"]!);
         Assert.Equal("mcproxy", (string)result["_meta"]!["io.modelcontextprotocol/serverInfo"]!["name"]!);
+        Assert.Equal(0, (int)result["ttlMs"]!);
+        Assert.Equal("private", (string)result["cacheScope"]!);
+    }
+
+    [Theory]
+    [InlineData("tools/list")]
+    [InlineData("prompts/list")]
+    [InlineData("resources/list")]
+    [InlineData("resources/templates/list")]
+    public async Task Raw_Lists_AreNeverCachedForOthers(string method)
+    {
+        // An absent cacheScope means public: a shared cache could hand one identity's policy-filtered list to another.
+        var (status, _, body) = await _gateway.PostAsync("/mcp",
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method + "\",\"params\":{" + Meta + "}}", BothAccepted, Headers(method));
+        Assert.Equal(200, status);
+        var result = JsonNode.Parse(body)!["result"]!;
+        Assert.Equal("private", (string)result["cacheScope"]!);
+        Assert.Equal(0, (int)result["ttlMs"]!);
+        Assert.Equal("complete", (string)result["resultType"]!);
+    }
+
+    [Fact]
+    public async Task Raw_AClientThatHangsUp_CancelsTheCallAtTheChild()
+    {
+        // A 2026-07-28 client has no session to send notifications/cancelled on: it cancels by closing the request.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"b__slow","arguments":{"ms":60000},""" + Meta + "}}",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", BothAccepted);
+        foreach (var (k, v) in Headers("tools/call", "b__slow"))
+        {
+            request.Headers.TryAddWithoutValidation(k, v);
+        }
+        using var hangUp = new CancellationTokenSource();
+        var call = _gateway.Http.SendAsync(request, hangUp.Token);
+        bool Saw(string line) => _gateway.Servers.TryGet("b", out var e) && e.Supervisor!.StderrTail.Any(l => l.Contains(line));
+        await _gateway.WaitUntilAsync(() => Saw("slow call started"), "the call reached the child");
+        await hangUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await _gateway.WaitUntilAsync(() => Saw("cancelled request"), "the child was told to cancel");
     }
 
     [Fact]
