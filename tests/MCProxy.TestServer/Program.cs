@@ -17,6 +17,9 @@
 //                          process group with setsid and keeps stdout/stderr open)
 //   --revision-2026        a different server: built on the C# SDK (ModelContextProtocol 2.4.0), speaking only the
 //                          2026-07-28 revision (answers server/discover, refuses initialize); see Revision2026Server.cs
+//   --tasks                answer server/discover (2026-07-28) offering the Tasks extension, and add the tool long: with
+//                          the extension in the request's _meta clientCapabilities it answers with a task (resultType
+//                          "task") that completes after ms milliseconds (tasks/get, tasks/cancel); without, at once
 //   --limits               add the tools the limits tests need: alloc (allocate and touch mb MiB, kept; answer after holdMs), limits
 //                          (the text of /proc/self/limits), spin (burn CPU for ms milliseconds)
 using System.Collections.Concurrent;
@@ -72,6 +75,7 @@ internal sealed record Options
     public bool Counting { get; init; }
     public bool Limits { get; init; }
     public bool Meta { get; init; }
+    public bool Tasks { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -94,6 +98,7 @@ internal sealed record Options
                 "--counting" => o with { Counting = true },
                 "--limits" => o with { Limits = true },
                 "--meta" => o with { Meta = true },
+                "--tasks" => o with { Tasks = true },
                 _ => throw new ArgumentException($"unknown switch {args[i]}"),
             };
         }
@@ -130,6 +135,7 @@ internal sealed class TestServer(Options options)
         return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
     private int _calls;
+    private readonly TaskTable _tasks = new();
 
     public async Task<int> RunAsync()
     {
@@ -186,6 +192,13 @@ internal sealed class TestServer(Options options)
             JsonNode? result = method switch
             {
                 "initialize" => options.HangInitialize ? null : Initialize(prms),
+                "server/discover" when options.Tasks => JsonNode.Parse("""
+                    {"supportedVersions":["2026-07-28"],"capabilities":{"tools":{},"extensions":{"io.modelcontextprotocol/tasks":{}}},
+                     "ttlMs":0,"cacheScope":"private","resultType":"complete",
+                     "_meta":{"io.modelcontextprotocol/serverInfo":{"name":"mcproxy-testserver-tasks","version":"1.0.0"}}}
+                    """),
+                "tasks/get" when options.Tasks => _tasks.Get((string?)prms?["taskId"]),
+                "tasks/cancel" when options.Tasks => _tasks.Cancel((string?)prms?["taskId"]),
                 "ping" => new JsonObject(),
                 "tools/list" => ListTools(prms),
                 "tools/call" => await CallToolAsync(prms, ct),
@@ -239,6 +252,14 @@ internal sealed class TestServer(Options options)
         catch (OperationCanceledException)
         {
             // Cancelled: no response, as the spec says.
+        }
+        catch (InvalidOperationException ex)
+        {
+            Send(new JsonObject
+            {
+                ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(),
+                ["error"] = new JsonObject { ["code"] = -32602, ["message"] = $"Invalid params: {ex.Message}" },
+            });
         }
         finally
         {
@@ -304,6 +325,10 @@ internal sealed class TestServer(Options options)
         if (options.Counting)
         {
             all.Add(Tool("calls", "Answers how many tools/call requests reached this process, this one included", new JsonObject()));
+        }
+        if (options.Tasks)
+        {
+            all.Add(Tool("long", "Works for ms milliseconds; a task when the client takes tasks", new JsonObject { ["ms"] = new JsonObject { ["type"] = "integer" } }));
         }
         if (options.Meta)
         {
@@ -438,6 +463,14 @@ internal sealed class TestServer(Options options)
                      "_meta":{"vendor/trace":"abc"},
                      "x-extra":[1,{"deep":null}]}
                     """);
+            case "long" when options.Tasks:
+                var ms = (int?)arguments["ms"] ?? 200;
+                if (prms?["_meta"]?["io.modelcontextprotocol/clientCapabilities"]?["extensions"]?["io.modelcontextprotocol/tasks"] is not null)
+                {
+                    return _tasks.Start(ms);
+                }
+                await Task.Delay(ms, ct);
+                return Text("long done");
             case "calls" when options.Counting:
                 return Text(count.ToString());
             case "meta" when options.Meta:
@@ -600,5 +633,66 @@ internal static class ConformanceFixtures
             content = new JsonObject { ["uri"] = uri, ["mimeType"] = "text/plain", ["text"] = "This is the content of the static text resource." };
         }
         return new JsonObject { ["contents"] = new JsonArray(content) };
+    }
+}
+
+/// <summary>The tasks of --tasks: each completes after its time unless cancelled first.</summary>
+internal sealed class TaskTable
+{
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Created, DateTimeOffset Due, bool Cancelled)> _tasks = new();
+    private int _next;
+
+    public JsonObject Start(int ms)
+    {
+        var id = $"task-{Interlocked.Increment(ref _next)}-{Environment.ProcessId}";
+        var now = DateTimeOffset.UtcNow;
+        _tasks[id] = (now, now.AddMilliseconds(ms), false);
+        var created = Shape(id, "working", now, now, null);
+        created["resultType"] = "task"; // a tools/call answered with a task
+        return created;
+    }
+
+    public JsonObject Get(string? id)
+    {
+        if (id is null || !_tasks.TryGetValue(id, out var task))
+        {
+            throw new InvalidOperationException($"no task {id}");
+        }
+        var now = DateTimeOffset.UtcNow;
+        if (task.Cancelled)
+        {
+            return Shape(id, "cancelled", task.Created, now, null);
+        }
+        return now < task.Due
+            ? Shape(id, "working", task.Created, now, null)
+            : Shape(id, "completed", task.Created, task.Due, new JsonObject
+            {
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = $"long done ({id})" }),
+            });
+    }
+
+    public JsonObject Cancel(string? id)
+    {
+        if (id is null || !_tasks.TryGetValue(id, out var task))
+        {
+            throw new InvalidOperationException($"no task {id}");
+        }
+        _tasks[id] = task with { Cancelled = true };
+        return Shape(id, "cancelled", task.Created, DateTimeOffset.UtcNow, null);
+    }
+
+    private static JsonObject Shape(string id, string status, DateTimeOffset created, DateTimeOffset updated, JsonObject? result)
+    {
+        var shape = new JsonObject
+        {
+            ["resultType"] = "complete",
+            ["taskId"] = id, ["status"] = status,
+            ["createdAt"] = created.ToString("O"), ["lastUpdatedAt"] = updated.ToString("O"), ["pollIntervalMs"] = 50,
+        };
+        if (result is not null)
+        {
+            shape["result"] = result;
+        }
+        return shape;
     }
 }

@@ -16,4 +16,8 @@ internal sealed record Catalog(
 }
 
 /// <summary>The union of what the ready children offer, as advertised in initialize.</summary>
-internal sealed record CatalogCapabilities(bool Prompts, bool Resources, bool Subscribe, bool Logging, bool Completions);
+internal sealed record CatalogCapabilities(bool Prompts, bool Resources, bool Subscribe, bool Logging, bool Completions)
+{
+    /// <summary>A server offers the Tasks extension (2026-07-28, <c>extensions/io.modelcontextprotocol/tasks</c>).</summary>
+    public bool Tasks { get; init; }
+}

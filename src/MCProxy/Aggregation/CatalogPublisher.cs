@@ -90,7 +90,11 @@ internal sealed partial class CatalogPublisher
                     Subscribe: ready.Any(s => s.Info is { } i && Protocol.JsonSlice.TryGetProperty(i.Capabilities, "resources"u8, out var r) &&
                                               Protocol.JsonSlice.TryGetProperty(r, "subscribe"u8, out var sub) && sub.Span.SequenceEqual("true"u8)),
                     Logging: ready.Any(s => s.Has("logging"u8)),
-                    Completions: ready.Any(s => s.Has("completions"u8))))
+                    Completions: ready.Any(s => s.Has("completions"u8)))
+                {
+                    Tasks = ready.Any(s => s.Info is { } i && Protocol.JsonSlice.TryGetProperty(i.Capabilities, "extensions"u8, out var x) &&
+                                           Protocol.JsonSlice.TryGetProperty(x, "io.modelcontextprotocol/tasks"u8, out _)),
+                })
             {
                 Broadcasts = broadcasts,
             };

@@ -173,7 +173,9 @@ internal sealed partial class InputRequests
             : reply;
     }
 
-    internal string Seal(string server, string tool, string identity, string? childState)
+    internal string Seal(string server, string tool, string identity, string? childState) => Seal(server, tool, identity, childState, HandleLifetime);
+
+    internal string Seal(string server, string tool, string identity, string? childState, TimeSpan lifetime)
     {
         var payload = JsonRpcWriter.Build(w =>
         {
@@ -189,17 +191,30 @@ internal sealed partial class InputRequests
             {
                 w.WriteString("c"u8, childState);
             }
-            w.WriteNumber("e"u8, (_time.GetUtcNow() + HandleLifetime).ToUnixTimeMilliseconds());
+            w.WriteNumber("e"u8, (_time.GetUtcNow() + lifetime).ToUnixTimeMilliseconds());
             w.WriteEndObject();
         });
         var body = Prefix + Base64Url(payload);
         return body + "." + Base64Url(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(body)));
     }
 
-    internal bool TryOpen(string handle, string server, string tool, string identity, out string? childState, out string? problem)
+    internal bool TryOpen(string handle, string server, string tool, string identity, out string? childState, out string? problem) =>
+        TryOpen(handle, server, tool, identity, "requestState", out childState, out problem, out _);
+
+    /// <summary>A task id the gateway gave a 2026 client: the server that runs the task and the server's own task id.</summary>
+    internal bool TryOpenTask(string handle, string identity, out string server, out string? childTask, out string? problem)
+    {
+        var ok = TryOpen(handle, null, TaskRelay.SealedKind, identity, "taskId", out childTask, out problem, out var sealedServer);
+        server = sealedServer ?? "";
+        return ok;
+    }
+
+    private bool TryOpen(string handle, string? server, string tool, string identity, string what, out string? childState, out string? problem,
+        out string? sealedServer)
     {
         childState = null;
-        problem = "requestState is not one this gateway issued (or it was altered)";
+        sealedServer = null;
+        problem = $"{what} is not one this gateway issued (or it was altered)";
         var dot = handle.LastIndexOf('.');
         if (!handle.StartsWith(Prefix, StringComparison.Ordinal) || dot <= Prefix.Length)
         {
@@ -220,20 +235,23 @@ internal sealed partial class InputRequests
         {
             return false;
         }
-        if (JsonSlice.GetString(payload, "s"u8) != server || JsonSlice.GetString(payload, "t"u8) != tool)
+        sealedServer = JsonSlice.GetString(payload, "s"u8);
+        if ((server is not null && sealedServer != server) || JsonSlice.GetString(payload, "t"u8) != tool)
         {
-            problem = "requestState belongs to another tool's call";
+            problem = $"{what} belongs to another tool's call";
             return false;
         }
         if (JsonSlice.GetString(payload, "i"u8) != identity)
         {
-            problem = "requestState belongs to another identity's call";
+            problem = $"{what} belongs to another identity's call";
             return false;
         }
         if (!JsonSlice.TryGetProperty(payload, "e"u8, out var e) || !long.TryParse(Encoding.UTF8.GetString(e.Span), out var expires) ||
             _time.GetUtcNow().ToUnixTimeMilliseconds() > expires)
         {
-            problem = $"requestState expired (a multi-round-trip call must be continued within {HandleLifetime.TotalMinutes:0} minutes); call the tool again";
+            problem = what == "taskId"
+                ? "taskId expired; call the tool again"
+                : $"requestState expired (a multi-round-trip call must be continued within {HandleLifetime.TotalMinutes:0} minutes); call the tool again";
             return false;
         }
         childState = JsonSlice.GetString(payload, "c"u8);

@@ -87,7 +87,15 @@ internal sealed partial class McpDispatcher
                 ? await _parked.CallAsync(supervisor, upstreamParams, identity?.Name ?? Identity.Open.Name, cts.Token).ConfigureAwait(false)
                 : await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
             var inputRequired = false;
-            if (toolResult && InputRequests.IsInputRequired(reply))
+            if (toolResult && InputRequests.PerRequestClient && TaskRelay.IsTask(reply) &&
+                JsonSlice.GetString(reply.Result, "taskId"u8) is { } childTask)
+            {
+                // The child runs it as a task: the client polls tasks/get with a sealed id (TaskRelay).
+                reply = TaskRelay.WithTaskId(reply, _inputs.Seal(supervisor.Name, TaskRelay.SealedKind, identity?.Name ?? Identity.Open.Name,
+                    childTask, TaskRelay.Lifetime));
+                inputRequired = true; // not a tool result yet: no output cap
+            }
+            else if (toolResult && InputRequests.IsInputRequired(reply))
             {
                 // A 2026-07-28 child needs input: sealed for a 2026 client, asked of a 2025 session, or a tool error.
                 reply = await _inputs.ResolveAsync(reply, supervisor, upstreamParams, session, identity?.Name ?? Identity.Open.Name, cts.Token)

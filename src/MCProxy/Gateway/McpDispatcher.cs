@@ -109,6 +109,10 @@ internal sealed partial class McpDispatcher
                 return ResourceRequestAsync(request, session, identity, ct);
             case "completion/complete":
                 return CompleteAsync(request, session, identity, ct);
+            case "tasks/get":
+            case "tasks/update":
+            case "tasks/cancel":
+                return TaskRequestAsync(request, session, identity, ct);
             default:
                 return Done(JsonRpcWriter.Error(id, JsonRpcErrorCodes.MethodNotFound, $"Method not found: {request.Method}"));
         }
@@ -227,6 +231,14 @@ internal sealed partial class McpDispatcher
         if (offered.Completions)
         {
             w.WriteStartObject("completions"u8);
+            w.WriteEndObject();
+        }
+        if (offered.Tasks && InputRequests.PerRequestClient)
+        {
+            // Relayed to 2026-07-28 clients only: tasks/* belong to that revision.
+            w.WriteStartObject("extensions"u8);
+            w.WriteStartObject(TaskRelay.ExtensionUtf8);
+            w.WriteEndObject();
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -105,6 +105,7 @@ internal static class StatelessRequests
         InputRequests.PerRequestClient = true;
         InputRequests.ClientCapabilities = TryGetMeta(message, out var hop) && JsonSlice.TryGetProperty(hop, CapabilitiesKey, out var declared)
             ? declared : default;
+        Upstreams.PerRequestChannel.CallerTakesTasks = TaskRelay.Declared(InputRequests.ClientCapabilities);
         if (WantsProgress(forwarded))
         {
             // Progress rides this POST's own event stream, through a call-scoped session nobody else can name.

@@ -50,6 +50,23 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
         w.WriteEndObject();
     });
 
+    /// <summary>
+    /// The same keys, with the Tasks extension declared in the client capabilities: sent when the calling client
+    /// declared it (<see cref="CallerTakesTasks"/>), so the child may answer with a task the client will poll.
+    /// </summary>
+    internal static readonly byte[] HopMetaWithTasks = JsonSlice.ReplaceProperty(HopMeta, "io.modelcontextprotocol/clientCapabilities"u8,
+        JsonSlice.ReplaceProperty(JsonRpcWriter.Build(UpstreamHandshake.WriteClientCapabilities), "extensions"u8,
+            "{\"io.modelcontextprotocol/tasks\":{}}"u8));
+
+    private static readonly AsyncLocal<bool> s_callerTakesTasks = new();
+
+    /// <summary>True while the current call comes from a client that declared the Tasks extension (set by the gateway).</summary>
+    public static bool CallerTakesTasks
+    {
+        get => s_callerTakesTasks.Value;
+        set => s_callerTakesTasks.Value = value;
+    }
+
     public Task<string> Closed => _inner.Closed;
 
     public Task<JsonRpcMessage> RequestAsync(string method, ReadOnlyMemory<byte> rawParams, TimeSpan timeout, CancellationToken ct)
@@ -206,7 +223,8 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
     /// </summary>
     internal static ReadOnlyMemory<byte> WithHopMeta(ReadOnlyMemory<byte> rawParams, string? logLevel)
     {
-        var hop = logLevel is null ? HopMeta : JsonSlice.ReplaceProperty(HopMeta, "io.modelcontextprotocol/logLevel"u8, JsonRpcWriter.Quote(logLevel));
+        var baseHop = CallerTakesTasks ? HopMetaWithTasks : HopMeta;
+        var hop = logLevel is null ? baseHop : JsonSlice.ReplaceProperty(baseHop, "io.modelcontextprotocol/logLevel"u8, JsonRpcWriter.Quote(logLevel));
         var span = rawParams.Span.Trim(" \t\r\n"u8);
         if (span.IsEmpty || span.SequenceEqual("null"u8))
         {
