@@ -223,7 +223,7 @@ internal sealed class TestServer(Options options)
                     }),
                 },
                 "resources/subscribe" => Subscribe(prms),
-                "resources/unsubscribe" => new JsonObject(),
+                "resources/unsubscribe" => Unsubscribe(prms),
                 "completion/complete" => new JsonObject
                 {
                     ["completion"] = new JsonObject
@@ -290,6 +290,12 @@ internal sealed class TestServer(Options options)
             await Task.Delay(50);
             Send(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/resources/updated", ["params"] = new JsonObject { ["uri"] = uri } });
         });
+        return new JsonObject();
+    }
+
+    private static JsonObject Unsubscribe(JsonObject? prms)
+    {
+        Console.Error.WriteLine($"testserver: unsubscribed {(string?)prms?["uri"]}"); // so a test sees the gateway let go
         return new JsonObject();
     }
 
