@@ -78,8 +78,11 @@ internal abstract class DownstreamSession
         }
     }
 
-    /// <summary>Queues a message for the client's stream. False when there is no stream or the client stopped reading.</summary>
-    public bool TrySend(byte[] message) => Volatile.Read(ref _stream) is { } stream && stream.TryWrite(message);
+    /// <summary>
+    /// Queues a message for the client's stream. False when there is no stream or the client stopped reading (or, for a
+    /// <see cref="ListenStream"/>, when the client did not ask for that kind of message).
+    /// </summary>
+    public virtual bool TrySend(byte[] message) => Volatile.Read(ref _stream) is { } stream && stream.TryWrite(message);
 
     /// <summary>
     /// The event stream of the POST being answered, for the code that answers it (an async flow): progress of that

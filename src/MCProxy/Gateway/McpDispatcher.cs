@@ -138,7 +138,7 @@ internal sealed partial class McpDispatcher
         {
             w.WriteStartObject();
             w.WriteString("protocolVersion"u8, version);
-            WriteCapabilities(w, listChanged: true);
+            WriteCapabilities(w);
             WriteServerInfo(w);
             w.WriteString("instructions"u8, Instructions);
             w.WriteEndObject();
@@ -147,8 +147,8 @@ internal sealed partial class McpDispatcher
 
     /// <summary>
     /// <c>server/discover</c> (2026-07-28): the versions served per request, the capabilities and instructions, and the
-    /// server's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c>. No listChanged and no resource
-    /// subscribe: those travel on <c>subscriptions/listen</c>, which the gateway does not offer yet.
+    /// server's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c>. listChanged and resource subscribe are
+    /// advertised as for initialize: a 2026-07-28 client receives them on <c>subscriptions/listen</c>.
     /// </summary>
     private byte[] Discover(JsonRpcMessage request) =>
         JsonRpcWriter.Response(request.Id.Span, JsonRpcWriter.Build(w =>
@@ -160,7 +160,7 @@ internal sealed partial class McpDispatcher
                 w.WriteStringValue(version);
             }
             w.WriteEndArray();
-            WriteCapabilities(w, listChanged: false);
+            WriteCapabilities(w);
             w.WriteString("instructions"u8, Instructions);
             // Capabilities differ by nothing per user, but the gateway's change with its config: not cached.
             w.WriteNumber("ttlMs"u8, 0);
@@ -193,34 +193,28 @@ internal sealed partial class McpDispatcher
         w.WriteEndObject();
     }
 
-    /// <summary>The capabilities the children together offer; listChanged/subscribe only where they can be delivered.</summary>
-    private void WriteCapabilities(System.Text.Json.Utf8JsonWriter w, bool listChanged)
+    /// <summary>
+    /// The capabilities the children together offer, each list with listChanged (2025 sessions hear it on their
+    /// stream, 2026-07-28 clients on subscriptions/listen), resources with subscribe when a child offers it.
+    /// </summary>
+    private void WriteCapabilities(System.Text.Json.Utf8JsonWriter w)
     {
         var offered = _catalog.Current.Capabilities;
         w.WriteStartObject("capabilities"u8);
         w.WriteStartObject("tools"u8);
-        if (listChanged)
-        {
-            w.WriteBoolean("listChanged"u8, true);
-        }
+        w.WriteBoolean("listChanged"u8, true);
         w.WriteEndObject();
         if (offered.Prompts)
         {
             w.WriteStartObject("prompts"u8);
-            if (listChanged)
-            {
-                w.WriteBoolean("listChanged"u8, true);
-            }
+            w.WriteBoolean("listChanged"u8, true);
             w.WriteEndObject();
         }
         if (offered.Resources)
         {
             w.WriteStartObject("resources"u8);
-            if (listChanged)
-            {
-                w.WriteBoolean("subscribe"u8, offered.Subscribe);
-                w.WriteBoolean("listChanged"u8, true);
-            }
+            w.WriteBoolean("subscribe"u8, offered.Subscribe);
+            w.WriteBoolean("listChanged"u8, true);
             w.WriteEndObject();
         }
         if (offered.Logging)

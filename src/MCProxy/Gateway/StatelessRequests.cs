@@ -9,9 +9,10 @@ namespace MCProxy.Gateway;
 /// version and client capabilities in <c>params._meta</c> (keys <c>io.modelcontextprotocol/…</c>) and names itself in
 /// the routing headers <c>Mcp-Method</c> and <c>Mcp-Name</c>. Such a POST is served on its own, with no session:
 /// checked here, answered by the same dispatcher as 2025 sessions, its result marked <c>resultType: complete</c>.
-/// Answers are plain JSON, or an event stream when the call asks for progress. Not carried yet:
-/// <c>subscriptions/listen</c>, multi-round-trip (input-required) results in place of a child's sampling/elicitation,
-/// and <c>_meta/io.modelcontextprotocol/logLevel</c>.
+/// Answers are plain JSON, or an event stream when the call asks for progress. <c>subscriptions/listen</c> holds its
+/// POST open as the client's notification stream (<see cref="SubscriptionsListen"/>), in place of the 2025 GET stream
+/// and resources/subscribe. Not carried yet: multi-round-trip (input-required) results in place of a child's
+/// sampling/elicitation, and <c>_meta/io.modelcontextprotocol/logLevel</c>.
 /// </summary>
 internal static class StatelessRequests
 {
@@ -94,10 +95,16 @@ internal static class StatelessRequests
         {
             return;
         }
+        if (message.Method == SubscriptionsListen.Method)
+        {
+            await SubscriptionsListen.ServeAsync(context, gateway, message, identity).ConfigureAwait(false);
+            return;
+        }
         if (message.Method is "logging/setLevel" or "resources/subscribe" or "resources/unsubscribe")
         {
+            var instead = message.Method == "logging/setLevel" ? "" : $"; use {SubscriptionsListen.Method} with resourceSubscriptions";
             await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, JsonRpcWriter.Error(message.Id.Span, JsonRpcErrorCodes.MethodNotFound,
-                $"Method not found: {message.Method} is not part of the {Revision} revision")).ConfigureAwait(false);
+                $"Method not found: {message.Method} is not part of the {Revision} revision{instead}")).ConfigureAwait(false);
             return;
         }
         var forwarded = WithoutHopMeta(message);

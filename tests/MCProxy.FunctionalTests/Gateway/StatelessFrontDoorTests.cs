@@ -142,7 +142,8 @@ public sealed class StatelessFrontDoorTests : IAsyncLifetime
         Assert.Equal(["2026-07-28"], result["supportedVersions"]!.AsArray().Select(v => (string)v!));
         Assert.NotNull(result["capabilities"]!["tools"]);
         Assert.NotNull(result["capabilities"]!["prompts"]);
-        Assert.Null(result["capabilities"]!["tools"]!["listChanged"]); // no subscriptions/listen yet to carry it
+        Assert.True((bool)result["capabilities"]!["tools"]!["listChanged"]!); // delivered on subscriptions/listen
+        Assert.True((bool)result["capabilities"]!["resources"]!["subscribe"]!);
         Assert.Equal("complete", (string)result["resultType"]!);
         Assert.Equal("mcproxy", (string)result["_meta"]!["io.modelcontextprotocol/serverInfo"]!["name"]!);
         Assert.Equal(0, (int)result["ttlMs"]!);
