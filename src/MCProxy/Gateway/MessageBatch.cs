@@ -25,9 +25,9 @@ internal sealed class MessageBatch
 
     public bool Contains(string method) => Messages.Any(m => m.Method == method);
 
-    /// <summary>Requests that reach a server (what a rate limit counts).</summary>
+    /// <summary>Requests that reach a server (what a rate limit counts); subscriptions/listen subscribes at children.</summary>
     public int ServerBoundRequests => Messages.Count(m => m.Kind == JsonRpcKind.Request && m.Method is "tools/call" or "prompts/get"
-        or "resources/read" or "resources/subscribe" or "resources/unsubscribe" or "completion/complete");
+        or "resources/read" or "resources/subscribe" or "resources/unsubscribe" or "completion/complete" or "subscriptions/listen");
 
     /// <summary>Reads and parses a request body; null after answering 413 (too large) or 400 (not JSON-RPC).</summary>
     public static async Task<MessageBatch?> ReadAsync(Microsoft.AspNetCore.Http.HttpContext context, GatewayContext gateway)

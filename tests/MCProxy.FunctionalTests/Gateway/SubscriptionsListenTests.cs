@@ -238,4 +238,18 @@ public sealed class SubscriptionsListenTests : IAsyncLifetime
         var ack = await allowed.NextAsync();
         Assert.True((bool)ack["params"]!["notifications"]!["toolsListChanged"]!);
     }
+
+    [Fact]
+    public async Task Raw_Listen_CountsAgainstTheIdentitysRateLimit()
+    {
+        const string token = "listen-rate-token-0123456789abcdef";
+        var config = JsonNode.Parse(TestServers.Config(TestServers.Entry("a")))!.AsObject();
+        config["auth"] = JsonNode.Parse("{\"tokens\":[{\"name\":\"bot\",\"token\":\"" + token + "\",\"allow\":[\"*\"]}],\"rateLimit\":{\"perIdentityPerMinute\":1}}");
+        await using var gateway = await GatewayFixture.StartAsync(config.ToJsonString());
+        await using var first = await RawListenStream.OpenAsync(gateway, "1", """{"resourceSubscriptions":["test://info"]}""", token);
+        Assert.Equal("notifications/subscriptions/acknowledged", (string?)(await first.NextAsync())["method"]);
+        await using var second = await RawListenStream.OpenAsync(gateway, "2", """{"resourceSubscriptions":["test://info"]}""", token);
+        Assert.Equal(429, second.Status);
+        Assert.Equal(-32029, (int)(await second.BodyAsync())["error"]!["code"]!);
+    }
 }
