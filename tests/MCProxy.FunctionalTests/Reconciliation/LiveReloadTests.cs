@@ -93,6 +93,63 @@ public sealed class LiveReloadTests
         Assert.Equal(["b", "d"], outcome.Plan.Remove);
     }
 
+    /// <summary>
+    /// deploy/kubernetes: the ConfigMap mounted as a directory at /etc/mcproxy, the gateway started with
+    /// --config /etc/mcproxy/mcp-servers.json. The volume is laid out and updated exactly as the kubelet does it
+    /// (<see cref="KubeletAtomicWriter"/>): the gateway starts on the link through "..data", and each update swaps
+    /// "..data" and deletes the old timestamped directory. Polling is off (an hour), so only the watcher can have
+    /// seen the updates.
+    /// </summary>
+    [Fact]
+    public async Task ConfigMapVolume_KubeletSwapsOfData_ApplyThroughTheWatcherAlone()
+    {
+        var volume = Directory.CreateTempSubdirectory("mcproxy-configmap-").FullName;
+        try
+        {
+            var kubelet = new KubeletAtomicWriter(volume);
+            string Payload(params JsonObject[] entries) => Config(entries);
+            var first = Payload(TestServers.Entry("a"), TestServers.Entry("b"));
+            kubelet.Write(new Dictionary<string, string> { ["mcp-servers.json"] = first });   // the pod's start
+            var configPath = Path.Combine(volume, "mcp-servers.json");
+            Assert.Equal("..data/mcp-servers.json", new FileInfo(configPath).LinkTarget);
+            var initial = kubelet.Current!;
+            Assert.Matches(@"^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+$", initial);
+
+            await using var gateway = await GatewayFixture.StartAsync(first,
+                options: o => o with { ConfigPath = configPath, ReloadIntervalSeconds = 3600 });
+            var aPid = gateway.Status("a").Pid;
+
+            var outcome = await gateway.ReloadAfterAsync(() =>
+            {
+                kubelet.Write(new Dictionary<string, string> { ["mcp-servers.json"] = Payload(TestServers.Entry("a"), TestServers.Entry("c")) });
+                return Task.CompletedTask;
+            }, seconds: 10);
+            Assert.True(outcome.Applied);
+            Assert.Equal(["c"], outcome.Plan!.Add.Select(d => d.Name));
+            Assert.Equal(["b"], outcome.Plan.Remove);
+            Assert.Equal(aPid, gateway.Status("a").Pid);
+            // The kubelet's layout afterwards: the link, "..data", and only the new timestamped directory.
+            Assert.False(Directory.Exists(Path.Combine(volume, initial)));
+            Assert.Equal(new[] { "..data", kubelet.Current!, "mcp-servers.json" }.Order(StringComparer.Ordinal),
+                Directory.EnumerateFileSystemEntries(volume).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+            // A second update: the watcher still watches the same directory, the link is untouched.
+            outcome = await gateway.ReloadAfterAsync(() =>
+            {
+                kubelet.Write(new Dictionary<string, string> { ["mcp-servers.json"] = Payload(TestServers.Entry("a")) });
+                return Task.CompletedTask;
+            }, seconds: 10);
+            Assert.Equal(["c"], outcome.Plan!.Remove);
+            Assert.Empty(outcome.Plan.Add);
+            Assert.Equal(aPid, gateway.Status("a").Pid);
+            Assert.Equal("valid", (string)(await gateway.HealthAsync())["config"]!["status"]!);
+        }
+        finally
+        {
+            Directory.Delete(volume, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task TenRapidSaves_CoalesceIntoOneReconcile()
     {
