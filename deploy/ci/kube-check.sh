@@ -139,6 +139,9 @@ if podman exec "$ctr" touch /etc/probe 2>/dev/null; then fail "wrote to the read
 [ "$(inspect '{{.HostConfig.Memory}}')" = $((512 * 1024 * 1024)) ] || fail "memory limit is not 512Mi"
 echo "liveness probe as podman's healthcheck: $(inspect '{{json .Config.Healthcheck.Test}}')"
 podman healthcheck run "$ctr" && echo "podman healthcheck run: healthy"
+# The CLI over the admin socket in the emptyDir /run/mcproxy (kubectl exec deploy/mcproxy -- mcproxy status).
+podman exec "$ctr" mcproxy status | head -2 | grep -q 'admin socket /run/mcproxy/mcproxy.sock' || fail "mcproxy status in the pod"
+echo "mcproxy status in the pod: $(podman exec "$ctr" mcproxy status | head -1)"
 
 step "the gateway through the hostPort: token checks, tools/list, tools/call"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/sse" -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
@@ -164,6 +167,13 @@ out=$(curl -fsS -X POST "$base/mcp" "${bearer[@]}" -H 'Content-Type: application
        "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}')
 grep -q 'Echo: from kube play' <<<"$out" || fail "stateless /mcp tools/call: $out"
 echo "POST /mcp (2026-07-28, no session) tools/call everything__echo: Echo: from kube play"
+# A child's environment ("inheritEnv": false): HOME from the Deployment (the emptyDir), never the token.
+childenv=$(rpc '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"everything__get-env","arguments":{}}}' | node -e \
+  'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const e=JSON.parse(JSON.parse(s).result.content[0].text);
+   console.log(Object.keys(e).sort().join(" "), "HOME=" + e.HOME)})')
+grep -q 'HOME=/tmp$' <<<"$childenv" || fail "a child's HOME is not /tmp"
+if grep -qw MCPROXY_TOKEN <<<"$childenv"; then fail "a child inherited MCPROXY_TOKEN"; fi
+echo "a child's environment: $childenv (no MCPROXY_TOKEN)"
 cid=$(inspect '{{.Id}}')
 cg=$(find /sys/fs/cgroup/memory /sys/fs/cgroup -maxdepth 4 -type d -name "*$cid*" 2>/dev/null | head -1 || true)
 usage=$( { cat "$cg/memory.usage_in_bytes" || cat "$cg/memory.current"; } 2>/dev/null || echo 0)
@@ -213,7 +223,7 @@ await "reload:" 30 || fail "no reload within 30 s of the ..data swap"
 echo "reload logged $(ms "$s") ms after the swap"
 unfollow
 deadline=$((SECONDS + 30))
-until tools=$(rpc '{"jsonrpc":"2.0","id":5,"method":"tools/list"}') && grep -q '"notes__read_graph"' <<<"$tools"; do
+until tools=$(rpc '{"jsonrpc":"2.0","id":6,"method":"tools/list"}') && grep -q '"notes__read_graph"' <<<"$tools"; do
   [ "$SECONDS" -lt "$deadline" ] || fail "notes__read_graph not listed 30 s after the reload"
   sleep 0.05
 done
