@@ -11,8 +11,9 @@ namespace MCProxy.Gateway;
 /// checked here, answered by the same dispatcher as 2025 sessions, its result marked <c>resultType: complete</c>.
 /// Answers are plain JSON, or an event stream when the call asks for progress. <c>subscriptions/listen</c> holds its
 /// POST open as the client's notification stream (<see cref="SubscriptionsListen"/>), in place of the 2025 GET stream
-/// and resources/subscribe. Not carried yet: multi-round-trip (input-required) results in place of a child's
-/// sampling/elicitation, and <c>_meta/io.modelcontextprotocol/logLevel</c>.
+/// and resources/subscribe. A child's need for input becomes an input-required result (<see cref="InputRequests"/>,
+/// <see cref="ParkedCalls"/>), and a child's task a sealed task id (<see cref="TaskRelay"/>). Not carried yet:
+/// <c>_meta/io.modelcontextprotocol/logLevel</c> (a child's log messages go to 2025 sessions only).
 /// </summary>
 internal static class StatelessRequests
 {
