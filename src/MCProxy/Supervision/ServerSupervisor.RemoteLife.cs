@@ -34,6 +34,7 @@ internal sealed partial class ServerSupervisor
             LogInsecure(_logger, Name, remote.DisplayUrl);
         }
         HttpChannel? channel = null;
+        IUpstreamChannel? serving = null; // the 2026-07-28 driver around channel, when the upstream speaks that revision
         DateTimeOffset? readyAt = null;
         string? error = null;
         int? httpStatus = null;
@@ -43,8 +44,12 @@ internal sealed partial class ServerSupervisor
             UpstreamInfo info;
             (channel, info) = await ConnectAsync(remote, _http, stop).ConfigureAwait(false);
             var connected = channel;
-            readyAt = await BecomeReadyAsync(channel, info, startedAt,
+            // A 2026-07-28 upstream is driven per request, like such a child (PerRequestChannel).
+            var perRequest = info.ProtocolVersion == PerRequestChannel.Revision ? new PerRequestChannel(channel, Name, _logger) : null;
+            serving = perRequest;
+            readyAt = await BecomeReadyAsync(perRequest ?? (IUpstreamChannel)channel, info, startedAt,
                 s => s with { Transport = connected.TransportName, LastHttpStatus = connected.LastHttpStatus }, stop).ConfigureAwait(false);
+            perRequest?.StartListening(info.Capabilities);
             await Task.WhenAny(channel.Closed, Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
             if (!stop.IsCancellationRequested && channel.Closed.IsCompleted)
             {
@@ -65,7 +70,7 @@ internal sealed partial class ServerSupervisor
             {
                 Publish(s => s.WithoutItems() with { State = ServerState.Restarting });
             }
-            channel?.Close(stop.IsCancellationRequested ? "the gateway is stopping the server" : "reconnecting");
+            (serving ?? channel)?.Close(stop.IsCancellationRequested ? "the gateway is stopping the server" : "reconnecting");
         }
         if (!stop.IsCancellationRequested)
         {
@@ -87,6 +92,22 @@ internal sealed partial class ServerSupervisor
             request => _handlers.Request(this, request), _options.MaxMessageBytes);
         try
         {
+            // A 2026-07-28 server answers server/discover (no session); an older one refuses it, and is initialized.
+            streamable.PerRequest = true;
+            UpstreamInfo? discovered = null;
+            try
+            {
+                discovered = await UpstreamHandshake.DiscoverAsync(streamable, Config.Timeout, stop).ConfigureAwait(false);
+            }
+            catch (UpstreamHttpException ex) when (ex.Status is >= 400 and < 500 and not (401 or 403))
+            {
+                // 400 "no session", 404, 405: not a 2026-07-28 server.
+            }
+            if (discovered is not null)
+            {
+                return (streamable, discovered);
+            }
+            streamable.PerRequest = false;
             return (streamable, await UpstreamHandshake.InitializeAsync(streamable, Name, Config.Timeout, stop).ConfigureAwait(false));
         }
         catch (UpstreamHttpException ex) when (ex.SuggestsLegacySse)

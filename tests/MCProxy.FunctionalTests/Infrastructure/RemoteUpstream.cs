@@ -40,10 +40,21 @@ internal sealed class RemoteUpstream : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private WebApplication? _app;
 
-    private RemoteUpstream(UpstreamAuth auth, X509Certificate2? certificate)
+    private readonly bool _revision2026;
+
+    private RemoteUpstream(UpstreamAuth auth, X509Certificate2? certificate, bool revision2026 = false)
     {
         _auth = auth;
         _certificate = certificate;
+        _revision2026 = revision2026;
+    }
+
+    /// <summary>A stateless server that speaks only 2026-07-28 (server/discover, no initialize, no session).</summary>
+    public static async Task<RemoteUpstream> Start2026Async()
+    {
+        var upstream = new RemoteUpstream(new UpstreamAuth.None(), null, revision2026: true);
+        await upstream.StartOnAsync(0);
+        return upstream;
     }
 
     public int Port { get; private set; }
@@ -108,11 +119,15 @@ internal sealed class RemoteUpstream : IAsyncDisposable
             }
         }));
 #pragma warning disable MCP9004, CS0618 // legacy SSE is what this upstream must also speak
-        builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "remote-upstream", Version = "1" })
+        builder.Services.AddMcpServer(o =>
+            {
+                o.ServerInfo = new Implementation { Name = "remote-upstream", Version = "1" };
+                o.ProtocolVersion = _revision2026 ? "2026-07-28" : null;
+            })
             .WithHttpTransport(o =>
             {
-                o.Stateless = false;
-                o.EnableLegacySse = true;
+                o.Stateless = _revision2026;
+                o.EnableLegacySse = !_revision2026;
             })
 #pragma warning restore MCP9004, CS0618
             .WithListToolsHandler((_, _) => ValueTask.FromResult(new ListToolsResult

@@ -245,4 +245,26 @@ public sealed class RemoteUpstreamTests
         }
         Assert.Contains(gateway.Logs.Lines, l => l.Contains("[h] the upstream lost its session: started a new one"));
     }
+
+    [Fact]
+    public async Task A2026OnlyRemoteServer_IsDrivenPerRequest_ForClientsOfBothEras()
+    {
+        await using var upstream = await RemoteUpstream.Start2026Async();
+        await using var gateway = await GatewayFixture.StartAsync(Config(Remote("modern", upstream.McpUrl)));
+        var status = gateway.Status("modern");
+        Assert.Equal(ServerState.Ready, status.State);
+        Assert.Equal("2026-07-28", status.Info?.ProtocolVersion);
+        Assert.Equal("streamable-http", status.Transport);
+        await using var client = await gateway.ConnectStreamableAsync(); // a 2025 session
+        var result = await client.CallToolAsync("modern__echo", new Dictionary<string, object?> { ["message"] = "per request" });
+        Assert.Equal("per request", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        await using var modern = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(gateway.BaseUrl + "/mcp"), TransportMode = HttpTransportMode.StreamableHttp,
+        }), new McpClientOptions { ProtocolVersion = null });
+        Assert.Equal("2026-07-28", modern.NegotiatedProtocolVersion);
+        result = await modern.CallToolAsync("modern__echo", new Dictionary<string, object?> { ["message"] = "both ways" });
+        Assert.Equal("both ways", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(1, upstream.Executions["both ways"]);
+    }
 }

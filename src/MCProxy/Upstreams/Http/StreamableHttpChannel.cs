@@ -13,6 +13,10 @@ namespace MCProxy.Upstreams.Http;
 /// NOTE 1: a 404 for the session (or a 400 naming the session, as server-everything answers) means the upstream
 /// never took the request: the channel initializes a new session and sends that request once more. Anything that
 /// may have reached the upstream is not sent again (see <see cref="HttpChannel"/> NOTE 2).
+/// NOTE 2: in <see cref="PerRequest"/> mode (a 2026-07-28 upstream, driven through <see cref="PerRequestChannel"/>)
+/// there is no session and no GET stream: each POST names its revision, method and target in the routing headers
+/// (<c>MCP-Protocol-Version</c>, <c>Mcp-Method</c>, <c>Mcp-Name</c>), and notifications come on the answer of the
+/// subscriptions/listen request.
 /// </summary>
 internal sealed partial class StreamableHttpChannel : HttpChannel
 {
@@ -32,6 +36,9 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
 
     public override string TransportName => "streamable-http";
 
+    /// <summary>Drives the upstream the 2026-07-28 way (NOTE 2): set before server/discover, cleared if it is refused.</summary>
+    public bool PerRequest { get; set; }
+
     /// <summary>How many times the upstream lost the session and the channel started a new one.</summary>
     public int Reinitializations { get; private set; }
 
@@ -45,8 +52,12 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
         var newSession = false;
         while (true)
         {
-            var session = _sessionId;
+            var session = PerRequest ? null : _sessionId;
             using var request = NewRequest(HttpMethod.Post, session);
+            if (PerRequest)
+            {
+                AddRoutingHeaders(request, method, message);
+            }
             request.Content = new ByteArrayContent(message) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
             request.Headers.Accept.Add(Json);
             request.Headers.Accept.Add(EventStream);
@@ -80,7 +91,7 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
                 _sessionId = ids.FirstOrDefault();
             }
             await ReadAnswerAsync(response, method, id, ct).ConfigureAwait(false);
-            if (method == "notifications/initialized" && Interlocked.Exchange(ref _listening, 1) == 0)
+            if (method == "notifications/initialized" && !PerRequest && Interlocked.Exchange(ref _listening, 1) == 0)
             {
                 _ = ListenAsync();
             }
@@ -90,7 +101,7 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
 
     protected override void OnClosing()
     {
-        if (_sessionId is not { } session)
+        if (PerRequest || _sessionId is not { } session)
         {
             return;
         }
@@ -118,11 +129,38 @@ internal sealed partial class StreamableHttpChannel : HttpChannel
         {
             request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
         }
-        if (_protocolVersion is { } version)
+        if (PerRequest)
+        {
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", PerRequestChannel.Revision);
+        }
+        else if (_protocolVersion is { } version)
         {
             request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", version);
         }
         return request;
+    }
+
+    /// <summary>
+    /// <c>Mcp-Method</c> on every POST, and <c>Mcp-Name</c> for the methods that name a target: the tool or prompt,
+    /// the resource URI, the task id. A value that is not plain printable ASCII goes as <c>=?base64?…?=</c>.
+    /// </summary>
+    private static void AddRoutingHeaders(HttpRequestMessage request, string method, byte[] message)
+    {
+        request.Headers.TryAddWithoutValidation("Mcp-Method", method);
+        ReadOnlySpan<byte> key = method switch
+        {
+            "tools/call" or "prompts/get" => "name"u8,
+            "resources/read" => "uri"u8,
+            "tasks/get" or "tasks/update" or "tasks/cancel" => "taskId"u8,
+            _ => default,
+        };
+        if (key.IsEmpty || JsonSlice.GetString(JsonRpcMessage.Parse(message).Params, key) is not { } name)
+        {
+            return;
+        }
+        var plain = name.Length > 0 && name[0] != ' ' && name[^1] != ' ' && name.All(c => c is >= (char)0x20 and < (char)0x7F);
+        request.Headers.TryAddWithoutValidation("Mcp-Name",
+            plain ? name : "=?base64?" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(name)) + "?=");
     }
 
     /// <summary>Dispatches what the upstream answered: one JSON message (or batch), or an SSE stream of them.</summary>
