@@ -12,7 +12,8 @@ namespace MCProxy.Health;
 
 /// <summary>
 /// <c>GET /health</c>: 200 whenever the gateway serves. <c>status</c> is "ok" when every enabled, valid server is
-/// ready, "degraded" otherwise; <c>ready</c> turns true once the first start finished.
+/// ready, "degraded" otherwise; <c>ready</c> turns true once the first start finished. <c>GET /health?ready</c> is the
+/// readiness form for probes that read only the status code (Kubernetes' httpGet): 503 until ready, then 200.
 /// NOTE 1: behind the same Host/Origin guard as the MCP doors (a rebinding page must not read it), and texts that
 /// may carry secrets — children's stderr lines, error messages, config errors, the config path — go only to
 /// callers on the loopback interface. Everyone else gets states and counts.
@@ -39,6 +40,8 @@ internal static class HealthEndpoint
             var entries = servers.Entries;
             var degraded = entries.Any(e => e.State is not (ServerState.Ready or ServerState.Disabled)) || !config.Current.IsValid;
             var status = !readiness.IsReady ? "starting" : degraded ? "degraded" : "ok";
+            var code = !readiness.IsReady && context.Request.Query.ContainsKey("ready")
+                ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
             if (authenticator.IsEnabled && !details)
             {
                 var brief = JsonRpcWriter.Build(w =>
@@ -49,7 +52,7 @@ internal static class HealthEndpoint
                     w.WriteEndObject();
                 });
                 context.Response.Headers.CacheControl = "no-store";
-                await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, brief);
+                await HttpIo.WriteJsonAsync(context, code, brief);
                 return;
             }
             var body = JsonRpcWriter.Build(w =>
@@ -91,7 +94,7 @@ internal static class HealthEndpoint
                 w.WriteEndObject();
             });
             context.Response.Headers.CacheControl = "no-store";
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, body);
+            await HttpIo.WriteJsonAsync(context, code, body);
         }));
     }
 }

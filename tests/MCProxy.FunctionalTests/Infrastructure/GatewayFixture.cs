@@ -55,7 +55,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public static async Task<GatewayFixture> StartAsync(string configJson, SupervisorOptions? supervisor = null,
         IReadOnlyDictionary<string, string>? processEnv = null, string? dotEnv = null, Action<IServiceCollection>? configure = null,
-        Func<GatewayOptions, GatewayOptions>? options = null)
+        Func<GatewayOptions, GatewayOptions>? options = null, bool waitUntilReady = true)
     {
         Evidence.SecretsOf(configJson, dotEnv);
         var dir = Directory.CreateTempSubdirectory("mcproxy-test-").FullName;
@@ -82,9 +82,29 @@ internal sealed class GatewayFixture : IAsyncDisposable
             services.AddSingleton<IStartupFilter, Evidence.CredentialRecorder>();
             configure?.Invoke(services);
         });
-        await app.StartAsync();
+        var starting = app.StartAsync();
+        if (!waitUntilReady)
+        {
+            // Kestrel listens before the servers' first start settles; the port is known once it is bound.
+            var bound = new TaskCompletionSource();
+            using var poll = new Timer(_ =>
+            {
+                if (app.Urls.Any(u => !u.EndsWith(":0", StringComparison.Ordinal)))
+                {
+                    bound.TrySetResult();
+                }
+            }, null, 0, 20);
+            await bound.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        else
+        {
+            await starting;
+        }
         var fixture = new GatewayFixture(app, dir, logs);
-        await app.Services.GetRequiredService<GatewayReadiness>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
+        if (waitUntilReady)
+        {
+            await app.Services.GetRequiredService<GatewayReadiness>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
+        }
         return fixture;
     }
 
