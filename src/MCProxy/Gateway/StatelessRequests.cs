@@ -214,24 +214,21 @@ internal static class StatelessRequests
     /// change with every config edit and child restart, announced on <c>subscriptions/listen</c>. A child's own
     /// values for a read are kept.
     /// </summary>
-    internal static byte[] Uncacheable(byte[] response)
+    internal static byte[] Uncacheable(byte[] response) => EditResult(response, result =>
+        WithDefault(WithDefault(result, "ttlMs"u8, "0"u8), "cacheScope"u8, "\"private\""u8));
+
+    /// <summary>A successful answer with its result object rewritten; anything else (an error, a result that is not an object) as it was.</summary>
+    private static byte[] EditResult(byte[] response, Func<byte[], byte[]> edit)
     {
         var parsed = JsonRpcMessage.Parse(response);
-        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span))
-        {
-            return response;
-        }
-        var result = parsed.Result.ToArray();
-        if (!JsonSlice.TryGetProperty(result, "ttlMs"u8, out _))
-        {
-            result = JsonSlice.ReplaceProperty(result, "ttlMs"u8, "0"u8);
-        }
-        if (!JsonSlice.TryGetProperty(result, "cacheScope"u8, out _))
-        {
-            result = JsonSlice.ReplaceProperty(result, "cacheScope"u8, "\"private\""u8);
-        }
-        return JsonRpcWriter.Response(parsed.Id.Span, result);
+        return parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span)
+            ? response
+            : JsonRpcWriter.Response(parsed.Id.Span, edit(parsed.Result.ToArray()));
     }
+
+    /// <summary>The object with <paramref name="name"/> set to <paramref name="value"/> unless it has that member.</summary>
+    private static byte[] WithDefault(byte[] json, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+        JsonSlice.TryGetProperty(json, name, out _) ? json : JsonSlice.ReplaceProperty(json, name, value);
 
     /// <summary>
     /// The revision's checks, in order: the version in <c>_meta</c> (-32602 when absent), a version we serve
@@ -366,28 +363,17 @@ internal static class StatelessRequests
     /// gateway's identity under <c>_meta/io.modelcontextprotocol/serverInfo</c>: the client talks to the gateway, so a
     /// 2026-07-28 child's own serverInfo in a relayed result is replaced (the child is named in /health and the status).
     /// </summary>
-    internal static byte[] MarkComplete(byte[] response)
+    internal static byte[] MarkComplete(byte[] response) => EditResult(response, result =>
     {
-        var parsed = JsonRpcMessage.Parse(response);
-        if (parsed.Kind != JsonRpcKind.Response || !JsonSlice.IsObject(parsed.Result.Span))
-        {
-            return response;
-        }
-        var result = parsed.Result.ToArray();
-        if (!JsonSlice.TryGetProperty(result, "resultType"u8, out _))
-        {
-            result = JsonSlice.ReplaceProperty(result, "resultType"u8, "\"complete\""u8);
-        }
+        result = WithDefault(result, "resultType"u8, "\"complete\""u8);
         if (!JsonSlice.TryGetProperty(result, "_meta"u8, out var meta))
         {
-            result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonRpcWriter.Concat("{\"io.modelcontextprotocol/serverInfo\":"u8, ServerInfo, "}"u8));
+            return JsonSlice.ReplaceProperty(result, "_meta"u8, JsonRpcWriter.Concat("{\"io.modelcontextprotocol/serverInfo\":"u8, ServerInfo, "}"u8));
         }
-        else if (JsonSlice.IsObject(meta.Span))
-        {
-            result = JsonSlice.ReplaceProperty(result, "_meta"u8, JsonSlice.ReplaceProperty(meta.Span, "io.modelcontextprotocol/serverInfo"u8, ServerInfo));
-        }
-        return JsonRpcWriter.Response(parsed.Id.Span, result);
-    }
+        return JsonSlice.IsObject(meta.Span)
+            ? JsonSlice.ReplaceProperty(result, "_meta"u8, JsonSlice.ReplaceProperty(meta.Span, "io.modelcontextprotocol/serverInfo"u8, ServerInfo))
+            : result;
+    });
 }
 
 /// <summary>
