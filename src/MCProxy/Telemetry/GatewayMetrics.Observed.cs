@@ -6,7 +6,7 @@ namespace MCProxy.Telemetry;
 /// <summary>What a scrape reads instead of counting: servers, children's usage, sessions, the config file's state.</summary>
 internal sealed partial class GatewayMetrics
 {
-    private static readonly string[] Doors = ["streamable-http", "sse"];
+    private static readonly string[] Doors = ["streamable-http", "sse", "streamable-http-listen"];
 
     private ServerRegistry? _servers;
     private ServerSample[] _sample = [];
@@ -32,7 +32,7 @@ internal sealed partial class GatewayMetrics
         {
             var all = sessions.All.ToArray();
             return Doors.Select(door => new Measurement<int>(all.Count(s => s.Transport == door), new KeyValuePair<string, object?>("door", door)));
-        }, "{session}", "Open client sessions by door (streamable-http is /mcp, sse is GET /sse)");
+        }, "{session}", "Open client sessions by door (streamable-http is /mcp, sse is GET /sse, streamable-http-listen a 2026-07-28 subscriptions/listen stream)");
         _meter.CreateObservableGauge("mcproxy.config.valid", () => config.Current.IsValid ? 1 : 0, "",
             "1 when the last read of the config file was valid, 0 while an invalid file waits to be fixed (the last good one runs)");
         _meter.CreateObservableGauge("mcproxy.config.last_success_timestamp", () => config.Current.LastGoodAt.ToUnixTimeMilliseconds() / 1000.0, "s",

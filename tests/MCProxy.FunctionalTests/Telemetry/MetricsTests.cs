@@ -60,6 +60,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
         Assert.Equal(1, series["mcproxy_child_processes{server=\"t\"}"]);
         Assert.Equal(1, series["mcproxy_config_valid"]);
         Assert.Equal(0, series["mcproxy_sessions{door=\"streamable-http\"}"]);
+        Assert.Equal(0, series["mcproxy_sessions{door=\"streamable-http-listen\"}"]);
         Assert.Equal(1, series["mcproxy_build_info{version=\"" + MCProxy.Protocol.McpProtocol.Version + "\"}"]);
         await CheckWithPromtoolAsync(text);
     }
