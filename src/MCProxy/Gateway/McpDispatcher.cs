@@ -40,6 +40,14 @@ internal sealed partial class McpDispatcher
     {
         _inputs = inputs;
         _parked = parked;
+        // A 2025 session that ends lets go of its resources/subscribe URIs at the children (NOTE 1 of Subscriptions).
+        sessions.Removed += session =>
+        {
+            if (!session.Subscriptions.IsEmpty)
+            {
+                _ = ReleaseAsync(session);
+            }
+        };
         _disclosure = disclosure;
         _meta = meta;
         _results = results;

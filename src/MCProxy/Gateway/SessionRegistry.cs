@@ -44,8 +44,14 @@ internal sealed partial class SessionRegistry
     private void OnOverrun(DownstreamSession session)
     {
         LogOverrun(_logger, session.Id, session.Transport);
-        _sessions.TryRemove(session.Id, out _);
+        if (_sessions.TryRemove(session.Id, out _))
+        {
+            Removed?.Invoke(session);
+        }
     }
+
+    /// <summary>A session left the registry (DELETE, a closed SSE stream, idle reaping, an overrun): what it held goes.</summary>
+    public event Action<DownstreamSession>? Removed;
 
     public bool TryGet(string id, out DownstreamSession session) => _sessions.TryGetValue(id, out session!);
 
@@ -54,6 +60,7 @@ internal sealed partial class SessionRegistry
         if (_sessions.TryRemove(id, out var session))
         {
             session.Close();
+            Removed?.Invoke(session);
             return true;
         }
         return false;

@@ -91,6 +91,17 @@ public sealed class FullRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASessionThatEnds_LetsGoOfItsSubscriptionsAtTheChild()
+    {
+        var subscriber = await RawSseSession.OpenAsync(_gateway);
+        var ok = await subscriber.RequestAsync("resources/subscribe", new JsonObject { ["uri"] = "test://item/ended" }, "s1");
+        Assert.NotNull(ok["result"]);
+        Assert.DoesNotContain(_gateway.Logs.Lines, l => l.Contains("testserver: unsubscribed test://item/ended"));
+        await subscriber.DisposeAsync(); // its SSE stream closes: the session ends without an unsubscribe
+        await _gateway.Logs.WaitForAsync(l => l.Contains("testserver: unsubscribed test://item/ended"));
+    }
+
+    [Fact]
     public async Task Completion_IsRoutedByThePromptReference()
     {
         var result = await _gateway.RpcAsync("completion/complete", JsonNode.Parse("""
