@@ -23,8 +23,8 @@ internal sealed record DoorTarget(string Gateway, string Door, Func<Task<IDoorCl
     }
 }
 
-/// <summary>Medians over the rounds for one door of one gateway.</summary>
-internal sealed record DoorResult(DoorTarget Target, double P50, double AddedP50, double C4Rate);
+/// <summary>Medians over the rounds for one door of one gateway (p99: the median of the rounds' p99).</summary>
+internal sealed record DoorResult(DoorTarget Target, double P50, double AddedP50, double C4Rate, double P99, double AddedP99);
 
 /// <summary>
 /// Measures several doors against a direct baseline (stdio to the child, or the server's own HTTP endpoint) in
@@ -33,8 +33,11 @@ internal sealed record DoorResult(DoorTarget Target, double P50, double AddedP50
 /// </summary>
 internal static class AlternatingRounds
 {
-    public static async Task<(IReadOnlyList<DoorResult> Doors, double DirectP50, double DirectC4)> RunAsync(
-        IReadOnlyList<DoorTarget> targets, DoorTarget direct, int rounds, int calls, int warmup, int c4Calls)
+    /// <summary>How many calls <see cref="RunAsync"/> makes to each target in one round: a short warm-up, the sequential and the c=4 calls.</summary>
+    public static int CallsPerRound(int calls, int warmup, int c4Calls) => warmup / 4 + calls + c4Calls;
+
+    public static async Task<(IReadOnlyList<DoorResult> Doors, double DirectP50, double DirectC4, double DirectP99)> RunAsync(
+        IReadOnlyList<DoorTarget> targets, DoorTarget direct, int rounds, int calls, int warmup, int c4Calls, Action? atRoundBoundary = null)
     {
         var all = targets.Prepend(direct).ToList();
         var clients = new Dictionary<DoorTarget, IDoorClient[]>();
@@ -52,14 +55,19 @@ internal static class AlternatingRounds
                 await Measure.LatencyAsync(m => four[0].CallAsync("tools/call", Measure.EchoParams(target.Tool, m)), warmup, warmup);
             }
             var p50 = all.ToDictionary(t => t, _ => new List<double>());
+            var p99 = all.ToDictionary(t => t, _ => new List<double>());
             var c4 = all.ToDictionary(t => t, _ => new List<double>());
+            // Called once after the warm-up and after every round (e.g. to read each process's CPU time per round).
+            atRoundBoundary?.Invoke();
             for (var round = 0; round < rounds; round++)
             {
                 var order = targets.Skip(round % targets.Count).Concat(targets.Take(round % targets.Count)).Prepend(direct).ToList();
                 foreach (var target in order)
                 {
                     var one = clients[target][0];
-                    p50[target].Add((await Measure.LatencyAsync(m => one.CallAsync("tools/call", Measure.EchoParams(target.Tool, m)), calls, warmup / 4)).P50);
+                    var stats = await Measure.LatencyAsync(m => one.CallAsync("tools/call", Measure.EchoParams(target.Tool, m)), calls, warmup / 4);
+                    p50[target].Add(stats.P50);
+                    p99[target].Add(stats.P99);
                 }
                 foreach (var target in order)
                 {
@@ -68,10 +76,13 @@ internal static class AlternatingRounds
                     Measure.AddFailures(e);
                     c4[target].Add(r);
                 }
+                atRoundBoundary?.Invoke();
             }
             var direct50 = Measure.Median(p50[direct]);
-            return (targets.Select(t => new DoorResult(t, Measure.Median(p50[t]), Measure.Median(p50[t]) - direct50, Measure.Median(c4[t]))).ToList(),
-                direct50, Measure.Median(c4[direct]));
+            var direct99 = Measure.Median(p99[direct]);
+            return (targets.Select(t => new DoorResult(t, Measure.Median(p50[t]), Measure.Median(p50[t]) - direct50, Measure.Median(c4[t]),
+                    Measure.Median(p99[t]), Measure.Median(p99[t]) - direct99)).ToList(),
+                direct50, Measure.Median(c4[direct]), direct99);
         }
         finally
         {

@@ -108,7 +108,7 @@ internal sealed class StreamableClient : IDoorClient
     /// skipped: server-everything opens with a priming event whose data is empty, and a server may send its own
     /// notifications before the answer.
     /// </summary>
-    private static JsonElement AnswerInEvents(byte[] body, long id)
+    internal static JsonElement AnswerInEvents(byte[] body, long id)
     {
         foreach (var line in Encoding.UTF8.GetString(body).Split('\n'))
         {

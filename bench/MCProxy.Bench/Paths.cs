@@ -18,6 +18,11 @@ internal static class Paths
         : ("dotnet", [GatewayDll]);
 
     public static readonly string SdkFrontDoorDll = Path.Combine(Root, "bench", "SdkFrontDoor", "bin", Configuration, "net10.0", "SdkFrontDoor.dll");
+    /// <summary>
+    /// The SDK spike as a NativeAOT binary, when built (`dotnet publish bench/SdkFrontDoor -c Release -p:PublishAot=true
+    /// -o bench/SdkFrontDoor/bin/native`): the door2026 section then measures it next to the JIT build.
+    /// </summary>
+    public static readonly string SdkFrontDoorNative = Path.Combine(Root, "bench", "SdkFrontDoor", "bin", "native", "SdkFrontDoor");
     public static readonly string NodeModules = Path.Combine(Root, "tests", "e2e", "node_modules");
     public static string EverythingJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
     public static string MemoryJs => Path.Combine(NodeModules, "@modelcontextprotocol", "server-memory", "dist", "index.js");

@@ -78,6 +78,14 @@ internal sealed class PeerProcess : IAsyncDisposable
         return double.NaN;
     }
 
+    /// <summary>CPU time the process has used so far (user + system), from /proc (children are separate processes).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

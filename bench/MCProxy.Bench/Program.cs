@@ -1,6 +1,6 @@
 // MCProxy benchmark: prints figures, asserts nothing but correctness (every reply must match its request).
 // Usage: dotnet run -c Release --project bench/MCProxy.Bench [-- --quick] [--only SECTION]
-// Sections: latency, doors, peer, remote, auth, sdk, throughput, metrics, memory, startup, reload, disclosure.
+// Sections: latency, doors, peer, remote, auth, sdk, door2026, throughput, metrics, memory, startup, reload, disclosure.
 // Figures are ratios against baselines measured in the same run: this machine is shared and noisy.
 using System.Diagnostics;
 using System.Globalization;
@@ -254,6 +254,86 @@ if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
             }
             var rss = name == "MCProxy" ? gateway.RssMiB() : spikes[name == "SDK stateful" ? "stateful" : "stateless"].RssMiB();
             Console.WriteLine($"{name,-14} {door.AddedP50,8:F3} {door.C4Rate,12:F0} {rss,8:F1} {(kept ? "yes" : "no"),20} {(heard ? "yes" : "no"),21}");
+        }
+    }
+    finally
+    {
+        foreach (var spike in spikes.Values) await spike.DisposeAsync();
+    }
+}
+
+// ---------------------------------------------------------------- the 2026-07-28 front door (issue 15)
+// Session-less 2026-07-28 POSTs (routing headers, params._meta) to MCProxy's /mcp against the SDK's MapMcp in
+// stateless mode relaying through its McpClient, the same C# child behind both, the direct stdio baseline.
+if (Run("door2026") && File.Exists(Paths.SdkFrontDoorDll))
+{
+    Console.WriteLine();
+    Console.WriteLine($"## the 2026-07-28 door: stateless tools/call on /mcp, MCProxy's relay against MapMcp stateless + McpClient (ModelContextProtocol.AspNetCore 2.4.0), C# test child; medians of {rounds} alternating rounds ({roundCalls} sequential calls, {roundC4} calls at c=4)");
+    await using var stdio = await StdioClient.StartAsync("dotnet", Paths.TestServerDll);
+    await using var gateway = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
+    // For reference, the same relay on a 2025-11-25 session (initialize, Mcp-Session-Id), in its own process so its
+    // CPU is its own.
+    await using var gateway2025 = await GatewayProcess.StartAsync(http, Config(Entry("t")), workDir);
+    // The spike as the bench's sdk section runs it (JIT, under dotnet) and, when built, as a NativeAOT binary.
+    var spikes = new Dictionary<string, PeerProcess>();
+    string[] SpikeArgs(int port) => ["--port", port.ToString(), "--mode", "stateless", "--", "dotnet", Paths.TestServerDll];
+    try
+    {
+        spikes["SDK stateless"] = await PeerProcess.StartAsync(http, "dotnet", port => [Paths.SdkFrontDoorDll, .. SpikeArgs(port)]);
+        if (File.Exists(Paths.SdkFrontDoorNative))
+        {
+            spikes["SDK stateless AOT"] = await PeerProcess.StartAsync(http, Paths.SdkFrontDoorNative, SpikeArgs);
+        }
+        var urls = new Dictionary<string, string> { ["MCProxy"] = gateway.BaseUrl };
+        foreach (var (key, spike) in spikes) urls[key] = spike.BaseUrl;
+        const string Reference = "MCProxy 2025 session";
+        // CPU of each front door process (not its child) per call: read at every round boundary; each process is idle
+        // while the others are measured, so its CPU over a round is what it spent on that round's calls. Median of rounds.
+        TimeSpan Cpu(string name) => name == "MCProxy" ? gateway.CpuTime() : name == Reference ? gateway2025.CpuTime() : spikes[name].CpuTime();
+        var names = urls.Keys.Append(Reference).ToList();
+        var cpuReads = names.ToDictionary(k => k, _ => new List<TimeSpan>());
+        var result = await AlternatingRounds.RunAsync(
+            urls.Select(u => new DoorTarget(u.Key, "/mcp 2026-07-28", () => Task.FromResult<IDoorClient>(new Revision2026Client(u.Value)), "t__echo"))
+                .Append(new DoorTarget(Reference, "/mcp 2025-11-25", () => Mcp(gateway2025.BaseUrl), "t__echo")).ToList(),
+            DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4, () => { foreach (var k in names) cpuReads[k].Add(Cpu(k)); });
+        var perRound = AlternatingRounds.CallsPerRound(roundCalls, warmup, roundC4);
+        var cpuPerCall = cpuReads.ToDictionary(r => r.Key,
+            r => Measure.Median(r.Value.Zip(r.Value.Skip(1), (before, after) => (after - before).TotalMicroseconds / perRound)));
+        Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, p99 {result.DirectP99:F3} ms, c=4 {result.DirectC4:F0} calls/s");
+        Console.WriteLine($"{"front door",-20} {"p50 ms",7} {"+p50 ms",8} {"p99 ms",7} {"+p99 ms",8} {"c=4 calls/s",12} {"% direct",9} {"CPU µs/call",12} {"RSS MiB",8} {"answer",18} {"unknown fields kept",20} {"cancel reaches child",21}");
+        string Figures(DoorResult d, double rss) =>
+            $"{d.Target.Gateway,-20} {d.P50,7:F3} {d.AddedP50,8:F3} {d.P99,7:F3} {d.AddedP99,8:F3} {d.C4Rate,12:F0} {d.C4Rate / result.DirectC4,9:P0} {cpuPerCall[d.Target.Gateway],12:F0} {rss,8:F1}";
+        foreach (var door in result.Doors)
+        {
+            var name = door.Target.Gateway;
+            if (name == Reference)
+            {
+                Console.WriteLine($"{Figures(door, gateway2025.RssMiB())} {"(2025 session; its fidelity and cancel: --only sdk)",-18}");
+                continue;
+            }
+            // RSS after the load, before the probes.
+            var rss = name == "MCProxy" ? gateway.RssMiB() : spikes[name].RssMiB();
+            await using var probe = new Revision2026Client(urls[name]);
+            var (listType, listed) = await probe.RawAsync("l", "tools/list", "{}");
+            var (_, called) = await probe.RawAsync("c", "tools/call", """{"name":"t__rich","arguments":{"q":"x"}}""");
+            var kept = listed.Contains("x-unknown-field") && listed.Contains("taskSupport") && called.Contains("x-extra");
+            var complete = listed.Contains("\"resultType\":\"complete\"") && called.Contains("\"resultType\":\"complete\"");
+            await probe.CallAndAbortAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
+            var heard = false;
+            for (var i = 0; i < 40 && !heard; i++)
+            {
+                await Task.Delay(50);
+                heard = name == "MCProxy"
+                    ? (await http.GetStringAsync(gateway.BaseUrl + "/health")).Contains("cancelled request")
+                    : spikes[name].Stderr.Any(l => l.Contains("cancelled request"));
+            }
+            var answer = (listType.StartsWith("text/event-stream") ? "SSE" : listType.StartsWith("application/json") ? "JSON" : listType) + (complete ? ", complete" : ", NOT complete");
+            Console.WriteLine($"{Figures(door, rss)} {answer,18} {(kept ? "yes" : "no"),20} {(heard ? "yes" : "no"),21}");
+        }
+        var ours = result.Doors.Single(d => d.Target.Gateway == "MCProxy");
+        foreach (var sdk in result.Doors.Where(d => d.Target.Gateway.StartsWith("SDK", StringComparison.Ordinal)))
+        {
+            Console.WriteLine($"MCProxy / {sdk.Target.Gateway}: added p50 {ours.AddedP50 / sdk.AddedP50:F2}, added p99 {ours.AddedP99 / sdk.AddedP99:F2}, c=4 {ours.C4Rate / sdk.C4Rate:F2}");
         }
     }
     finally
