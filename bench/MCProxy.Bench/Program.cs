@@ -216,6 +216,17 @@ if (Run("auth"))
     Console.WriteLine($"token authentication adds {result.Doors[1].P50 - openRow.P50:F3} ms p50, JWT (keys cached) {result.Doors[2].P50 - openRow.P50:F3} ms");
 }
 
+// Whether a front door keeps what the C# child's `rich` tool sends beyond what an SDK models: the tool definition's
+// x-unknown-field and execution.taskSupport (tools/list), and the call result's x-extra. A result that comes back as an
+// error instead (the SDK's McpClient 2.4.0 cannot read a content block with annotations, which `rich` sends) says so.
+static string Fidelity(string listed, string called)
+{
+    var tool = listed.Contains("x-unknown-field") && listed.Contains("taskSupport") ? "kept" : "dropped";
+    var result = !called.Contains("rich answer") || called.Contains("\"isError\":true") ? "failed (isError)"
+        : called.Contains("x-extra") ? "kept" : "dropped";
+    return $"tool {tool}, result {result}";
+}
+
 // ---------------------------------------------------------------- the SDK front door (issue 10's spike)
 if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
 {
@@ -235,14 +246,14 @@ if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
         var result = await AlternatingRounds.RunAsync(urls.Select(u => new DoorTarget(u.Key, "/mcp", () => Mcp(u.Value), "t__echo")).ToList(),
             DoorTarget.Stdio(stdio), rounds, roundCalls, warmup, roundC4);
         Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, c=4 {result.DirectC4:F0} calls/s");
-        Console.WriteLine($"{"front door",-14} {"+p50 ms",8} {"c=4 calls/s",12} {"RSS MiB",8} {"unknown fields kept",20} {"cancel reaches child",21}");
+        Console.WriteLine($"{"front door",-14} {"+p50 ms",8} {"c=4 calls/s",12} {"RSS MiB",8} {"unknown fields (tool, result)",38} {"cancel reaches child",21}");
         foreach (var door in result.Doors)
         {
             var name = door.Target.Gateway;
             await using var probe = await StreamableClient.ConnectAsync(http, urls[name]);
             var listed = await probe.RawAsync("""{"jsonrpc":"2.0","id":"l","method":"tools/list","params":{}}""");
             var called = await probe.RawAsync("""{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"t__rich","arguments":{"q":"x"}}}""");
-            var kept = listed.Contains("x-unknown-field") && listed.Contains("taskSupport") && called.Contains("x-extra");
+            var kept = Fidelity(listed, called);
             await probe.CallAndCancelAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
             var heard = false;
             for (var i = 0; i < 40 && !heard; i++)
@@ -253,7 +264,7 @@ if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
                     : spikes[name == "SDK stateful" ? "stateful" : "stateless"].Stderr.Any(l => l.Contains("cancelled request"));
             }
             var rss = name == "MCProxy" ? gateway.RssMiB() : spikes[name == "SDK stateful" ? "stateful" : "stateless"].RssMiB();
-            Console.WriteLine($"{name,-14} {door.AddedP50,8:F3} {door.C4Rate,12:F0} {rss,8:F1} {(kept ? "yes" : "no"),20} {(heard ? "yes" : "no"),21}");
+            Console.WriteLine($"{name,-14} {door.AddedP50,8:F3} {door.C4Rate,12:F0} {rss,8:F1} {kept,38} {(heard ? "yes" : "no"),21}");
         }
     }
     finally
@@ -300,7 +311,7 @@ if (Run("door2026") && File.Exists(Paths.SdkFrontDoorDll))
         var cpuPerCall = cpuReads.ToDictionary(r => r.Key,
             r => Measure.Median(r.Value.Zip(r.Value.Skip(1), (before, after) => (after - before).TotalMicroseconds / perRound)));
         Console.WriteLine($"direct stdio: p50 {result.DirectP50:F3} ms, p99 {result.DirectP99:F3} ms, c=4 {result.DirectC4:F0} calls/s");
-        Console.WriteLine($"{"front door",-20} {"p50 ms",7} {"+p50 ms",8} {"p99 ms",7} {"+p99 ms",8} {"c=4 calls/s",12} {"% direct",9} {"CPU µs/call",12} {"RSS MiB",8} {"answer",18} {"unknown fields kept",20} {"cancel reaches child",21}");
+        Console.WriteLine($"{"front door",-20} {"p50 ms",7} {"+p50 ms",8} {"p99 ms",7} {"+p99 ms",8} {"c=4 calls/s",12} {"% direct",9} {"CPU µs/call",12} {"RSS MiB",8} {"answer",18} {"unknown fields (tool, result)",38} {"cancel reaches child",21}");
         string Figures(DoorResult d, double rss) =>
             $"{d.Target.Gateway,-20} {d.P50,7:F3} {d.AddedP50,8:F3} {d.P99,7:F3} {d.AddedP99,8:F3} {d.C4Rate,12:F0} {d.C4Rate / result.DirectC4,9:P0} {cpuPerCall[d.Target.Gateway],12:F0} {rss,8:F1}";
         foreach (var door in result.Doors)
@@ -316,7 +327,7 @@ if (Run("door2026") && File.Exists(Paths.SdkFrontDoorDll))
             await using var probe = new Revision2026Client(urls[name]);
             var (listType, listed) = await probe.RawAsync("l", "tools/list", "{}");
             var (_, called) = await probe.RawAsync("c", "tools/call", """{"name":"t__rich","arguments":{"q":"x"}}""");
-            var kept = listed.Contains("x-unknown-field") && listed.Contains("taskSupport") && called.Contains("x-extra");
+            var kept = Fidelity(listed, called);
             var complete = listed.Contains("\"resultType\":\"complete\"") && called.Contains("\"resultType\":\"complete\"");
             await probe.CallAndAbortAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
             var heard = false;
@@ -328,7 +339,7 @@ if (Run("door2026") && File.Exists(Paths.SdkFrontDoorDll))
                     : spikes[name].Stderr.Any(l => l.Contains("cancelled request"));
             }
             var answer = (listType.StartsWith("text/event-stream") ? "SSE" : listType.StartsWith("application/json") ? "JSON" : listType) + (complete ? ", complete" : ", NOT complete");
-            Console.WriteLine($"{Figures(door, rss)} {answer,18} {(kept ? "yes" : "no"),20} {(heard ? "yes" : "no"),21}");
+            Console.WriteLine($"{Figures(door, rss)} {answer,18} {kept,38} {(heard ? "yes" : "no"),21}");
         }
         var ours = result.Doors.Single(d => d.Target.Gateway == "MCProxy");
         foreach (var sdk in result.Doors.Where(d => d.Target.Gateway.StartsWith("SDK", StringComparison.Ordinal)))

@@ -32,7 +32,16 @@ builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "s
     .WithCallToolHandler(async (ctx, ct) =>
     {
         var request = ctx.Params!;
-        return await child.CallToolAsync(new CallToolRequestParams { Name = request.Name["t__".Length..], Arguments = request.Arguments }, ct);
+        try
+        {
+            return await child.CallToolAsync(new CallToolRequestParams { Name = request.Name["t__".Length..], Arguments = request.Arguments }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The SDK turns a handler's exception into a generic isError result; say what it was.
+            Console.Error.WriteLine($"sdk-front-door: {request.Name} failed: {e}".Replace("\n", " | "));
+            throw;
+        }
     });
 var app = builder.Build();
 app.MapMcp("/mcp");
