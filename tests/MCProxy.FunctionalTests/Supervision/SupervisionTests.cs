@@ -106,7 +106,7 @@ public sealed class SupervisionTests
     [Fact]
     public async Task Timeout_HungCallIsAnsweredWithAnError_AndTheChildIsToldToCancel()
     {
-        await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("slow", timeoutSeconds: 0.5)));
+        await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(TestServers.Entry("slow", timeoutSeconds: 2)));
         var started = DateTime.UtcNow;
         var call = await gateway.RpcAsync("tools/call", new JsonObject
         {
@@ -114,7 +114,7 @@ public sealed class SupervisionTests
         });
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
         Assert.True((bool)call["result"]!["isError"]!);
-        Assert.Contains("did not answer tools/call within 0.5 s", (string)call["result"]!["content"]![0]!["text"]!);
+        Assert.Contains("did not answer tools/call within 2 s", (string)call["result"]!["content"]![0]!["text"]!);
         await gateway.WaitUntilAsync(() => gateway.Servers.TryGet("slow", out var e) &&
                                            e.Supervisor!.StderrTail.Any(l => l.Contains("cancelled request")), "child saw the cancel");
         Assert.Equal(ServerState.Ready, gateway.Status("slow").State);

@@ -20,11 +20,11 @@ public sealed class MetricsTests(ITestOutputHelper output)
     [Fact]
     public async Task Metrics_CountCallsByOutcome_AndParseAsPrometheusText()
     {
-        await using var gateway = await GatewayFixture.StartAsync(Config(TestServers.Entry("t", 0.5, "--meta")));
+        await using var gateway = await GatewayFixture.StartAsync(Config(TestServers.Entry("t", 2, "--meta")));
         await CallAsync(gateway, "t__echo", """{"message":"one"}""");
         await CallAsync(gateway, "t__echo", """{"message":"two"}""");
         await CallAsync(gateway, "t__fail", "{}");                    // an isError result
-        await CallAsync(gateway, "t__slow", """{"ms":3000}""");      // past the 0.5 s timeout
+        await CallAsync(gateway, "t__slow", """{"ms":8000}""");      // past the 2 s timeout (2 s, not less: a child's start must fit its handshake under load)
         await CallAsync(gateway, "t__pid", "{}");                     // denied by policy
         await CallAsync(gateway, "nope__anything", "{}");             // denied, and no such tool
         await CallAsync(gateway, "mcproxy__status", "{}");            // the gateway's own tool
@@ -43,8 +43,8 @@ public sealed class MetricsTests(ITestOutputHelper output)
         // Durations of the calls the server was asked: two echoes, the isError one and the timeout.
         Assert.Equal(4, series["mcproxy_call_duration_seconds_count{server=\"t\"}"]);
         Assert.Equal(4, series["mcproxy_call_duration_seconds_bucket{server=\"t\",le=\"+Inf\"}"]);
-        Assert.True(series["mcproxy_call_duration_seconds_sum{server=\"t\"}"] >= 0.5, "the timed-out call took at least its 0.5 s");
-        // Buckets are cumulative (a timed-out call can land on either side of its 0.5 s bound, so no exact count here).
+        Assert.True(series["mcproxy_call_duration_seconds_sum{server=\"t\"}"] >= 2, "the timed-out call took at least its 2 s");
+        // Buckets are cumulative (a timed-out call can land on either side of its 2 s bound, so no exact count here).
         var buckets = series.Where(kv => kv.Key.StartsWith("mcproxy_call_duration_seconds_bucket{server=\"t\"", StringComparison.Ordinal))
             .Select(kv => (Le: kv.Key.Contains("+Inf") ? double.PositiveInfinity : double.Parse(kv.Key.Split("le=\"")[1].TrimEnd('"', '}'), System.Globalization.CultureInfo.InvariantCulture), Count: kv.Value))
             .OrderBy(b => b.Le).ToList();
