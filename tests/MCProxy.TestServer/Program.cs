@@ -243,6 +243,7 @@ internal sealed class TestServer(Options options)
         }
         catch (MethodNotFound ex)
         {
+            Console.Error.WriteLine($"testserver: unknown method {ex.Message}");
             Send(new JsonObject
             {
                 ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(),

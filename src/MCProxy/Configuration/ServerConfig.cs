@@ -30,6 +30,16 @@ internal sealed record ServerConfig
     /// </summary>
     public bool InheritEnv { get; init; } = true;
 
+    public const string Protocol2025 = "2025-11-25";
+    public const string Protocol2026 = "2026-07-28";
+
+    /// <summary>
+    /// How the server is driven: null ("auto", the default) asks <c>server/discover</c> first and initializes a
+    /// server that refuses it; <see cref="Protocol2025"/> initializes at once (for a server that cannot bear an
+    /// unknown method before initialize); <see cref="Protocol2026"/> requires server/discover. Part of equality.
+    /// </summary>
+    public string? Protocol { get; init; }
+
     /// <summary>Memory, CPU and open-file limits of a stdio child (<see cref="ChildLimits.None"/>: none). Part of equality.</summary>
     public ChildLimits Limits { get; init; } = ChildLimits.None;
 
@@ -67,6 +77,7 @@ internal sealed record ServerConfig
         && Enabled == other.Enabled
         && Equals(Remote, other.Remote)
         && InheritEnv == other.InheritEnv
+        && Protocol == other.Protocol
         && Limits == other.Limits;
 
     public override int GetHashCode() => HashCode.Combine(Name, Command, Args.Count, Env.Count, Cwd, Timeout, Enabled);

@@ -213,6 +213,21 @@ internal static partial class ServerParser
             }
         }
 
+        string? protocol = null; // probe server/discover, then initialize
+        if (element.TryGetProperty("protocol", out var protocolElement) && protocolElement.ValueKind != JsonValueKind.Null)
+        {
+            protocol = protocolElement.ValueKind == JsonValueKind.String ? protocolElement.GetString() : "";
+            if (protocol is "auto")
+            {
+                protocol = null;
+            }
+            else if (protocol is not (ServerConfig.Protocol2025 or ServerConfig.Protocol2026))
+            {
+                Error("protocol", $"\"protocol\" must be \"auto\" (ask server/discover, then initialize), \"{ServerConfig.Protocol2025}\" " +
+                                  $"(initialize only) or \"{ServerConfig.Protocol2026}\" (server/discover only)");
+            }
+        }
+
         var tools = ToolFilter.All;
         if (element.TryGetProperty("tools", out var toolsElement) && toolsElement.ValueKind != JsonValueKind.Null)
         {
@@ -243,7 +258,7 @@ internal static partial class ServerParser
         return new ServerDefinition(name, new ServerConfig
         {
             Name = name, Command = command, Args = args, Env = env, Cwd = cwd, Timeout = timeout, Enabled = enabled, Tools = tools,
-            Shape = shape, MaxOutputBytes = maxOutput, Redact = redact, Secrets = secrets.Distinct().ToArray(), Remote = remote, Limits = limits, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
+            Shape = shape, MaxOutputBytes = maxOutput, Redact = redact, Secrets = secrets.Distinct().ToArray(), Remote = remote, Limits = limits, Protocol = protocol, InheritEnv = remote is null ? inheritEnv : true, // no child, no environment: a default flip must not restart remotes
         }, []);
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class ServerSupervisor
         try
         {
             // A child of the 2026-07-28 revision answers server/discover; any other is initialized as before.
-            var info = await UpstreamHandshake.DiscoverAsync(connection, Config.Timeout, stop).ConfigureAwait(false);
+            var info = await UpstreamHandshake.DiscoverAsync(connection, Config.Timeout, stop, Config.Protocol).ConfigureAwait(false);
             PerRequestChannel? perRequest = null;
             if (info is not null)
             {

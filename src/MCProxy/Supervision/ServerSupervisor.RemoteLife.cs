@@ -97,9 +97,9 @@ internal sealed partial class ServerSupervisor
             UpstreamInfo? discovered = null;
             try
             {
-                discovered = await UpstreamHandshake.DiscoverAsync(streamable, Config.Timeout, stop).ConfigureAwait(false);
+                discovered = await UpstreamHandshake.DiscoverAsync(streamable, Config.Timeout, stop, Config.Protocol).ConfigureAwait(false);
             }
-            catch (UpstreamHttpException ex) when (ex.Status is >= 400 and < 500 and not (401 or 403))
+            catch (UpstreamHttpException ex) when (ex.Status is >= 400 and < 500 and not (401 or 403) && Config.Protocol != ServerConfig.Protocol2026)
             {
                 // 400 "no session", 404, 405: not a 2026-07-28 server.
             }

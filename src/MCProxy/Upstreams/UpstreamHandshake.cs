@@ -45,7 +45,22 @@ internal static class UpstreamHandshake
     /// <see cref="PerRequestChannel"/>. An older server answers with an error (method not found, or a transport's
     /// "not initialized"), stays silent, or names no version we speak: null, and the caller runs initialize as before.
     /// </summary>
-    public static async Task<UpstreamInfo?> DiscoverAsync(IUpstreamChannel connection, TimeSpan timeout, CancellationToken ct)
+    public static async Task<UpstreamInfo?> DiscoverAsync(IUpstreamChannel connection, TimeSpan timeout, CancellationToken ct,
+        string? protocol = null)
+    {
+        if (protocol == Configuration.ServerConfig.Protocol2025)
+        {
+            return null; // pinned: initialize only
+        }
+        var info = await ProbeAsync(connection, timeout, ct).ConfigureAwait(false);
+        if (info is null && protocol == Configuration.ServerConfig.Protocol2026)
+        {
+            throw new UpstreamProtocolException($"the server did not answer server/discover with {PerRequestChannel.Revision} (its \"protocol\" requires it)");
+        }
+        return info;
+    }
+
+    private static async Task<UpstreamInfo?> ProbeAsync(IUpstreamChannel connection, TimeSpan timeout, CancellationToken ct)
     {
         JsonRpcMessage reply;
         try

@@ -185,6 +185,27 @@ public sealed class Revision2026ChildTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APinnedProtocol_SkipsTheProbe_OrRequiresIt()
+    {
+        var pinned2025 = TestServers.Entry("old", "--meta");
+        pinned2025["protocol"] = "2025-11-25";
+        var pinned2026 = TestServers.Entry("new", "--revision-2026");
+        pinned2026["protocol"] = "2026-07-28";
+        var wrong = TestServers.Entry("wrong");
+        wrong["protocol"] = "2026-07-28";
+        await using var gateway = await GatewayFixture.StartAsync(TestServers.Config(pinned2025, pinned2026, wrong, TestServers.Entry("auto")));
+        Assert.Equal("2025-11-25", gateway.Status("old").Info?.ProtocolVersion);
+        Assert.Equal("2026-07-28", gateway.Status("new").Info?.ProtocolVersion);
+        Assert.NotEqual(ServerState.Ready, gateway.Status("wrong").State);
+        Assert.Contains("its \"protocol\" requires it", gateway.Status("wrong").LastError);
+        // Pinned to 2025, the child was never sent server/discover; an unpinned one was, and refused it.
+        bool Probed(string server) => gateway.Servers.TryGet(server, out var e) &&
+                                      e.Supervisor!.StderrTail.Any(l => l.Contains("unknown method server/discover"));
+        Assert.True(Probed("auto"));
+        Assert.False(Probed("old"));
+    }
+
+    [Fact]
     public async Task PlainJsonPost_ReachesThe2026Child()
     {
         var answer = await _gateway.RpcAsync("tools/call", new JsonObject
