@@ -29,6 +29,23 @@ string Config(params string[] entries) => $"{{\"servers\":[{string.Join(",", ent
 
 string EchoParams(string tool, string message) => Measure.EchoParams(tool, message);
 Task<Stats> MeasureAsync(Func<string, Task<JsonElement>> call, int count) => Measure.LatencyAsync(call, count, warmup);
+
+// Whether the child saw a client's cancel within 2 s: MCProxy's child says so on stderr (read through /health's
+// tail), a spike's child in the spike's own stderr.
+async Task<bool> HeardCancelAsync(string gatewayUrl, IEnumerable<string>? spikeStderr)
+{
+    for (var i = 0; i < 40; i++)
+    {
+        await Task.Delay(50);
+        if (spikeStderr is null
+                ? (await http.GetStringAsync(gatewayUrl + "/health")).Contains("cancelled request")
+                : spikeStderr.Any(l => l.Contains("cancelled request")))
+        {
+            return true;
+        }
+    }
+    return false;
+}
 Task<(double Rate, int Errors)> RunConcurrentAsync(int concurrency, int count, Func<int, string, Task<JsonElement>> call) =>
     Measure.ConcurrentAsync(concurrency, count, call);
 
@@ -255,14 +272,7 @@ if (Run("sdk") && File.Exists(Paths.SdkFrontDoorDll))
             var called = await probe.RawAsync("""{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"t__rich","arguments":{"q":"x"}}}""");
             var kept = Fidelity(listed, called);
             await probe.CallAndCancelAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
-            var heard = false;
-            for (var i = 0; i < 40 && !heard; i++)
-            {
-                await Task.Delay(50);
-                heard = name == "MCProxy"
-                    ? (await http.GetStringAsync(gateway.BaseUrl + "/health")).Contains("cancelled request")
-                    : spikes[name == "SDK stateful" ? "stateful" : "stateless"].Stderr.Any(l => l.Contains("cancelled request"));
-            }
+            var heard = await HeardCancelAsync(gateway.BaseUrl, name == "MCProxy" ? null : spikes[name == "SDK stateful" ? "stateful" : "stateless"].Stderr);
             var rss = name == "MCProxy" ? gateway.RssMiB() : spikes[name == "SDK stateful" ? "stateful" : "stateless"].RssMiB();
             Console.WriteLine($"{name,-14} {door.AddedP50,8:F3} {door.C4Rate,12:F0} {rss,8:F1} {kept,38} {(heard ? "yes" : "no"),21}");
         }
@@ -330,14 +340,7 @@ if (Run("door2026") && File.Exists(Paths.SdkFrontDoorDll))
             var kept = Fidelity(listed, called);
             var complete = listed.Contains("\"resultType\":\"complete\"") && called.Contains("\"resultType\":\"complete\"");
             await probe.CallAndAbortAsync("""{"name":"t__slow","arguments":{"ms":3000}}""", 200);
-            var heard = false;
-            for (var i = 0; i < 40 && !heard; i++)
-            {
-                await Task.Delay(50);
-                heard = name == "MCProxy"
-                    ? (await http.GetStringAsync(gateway.BaseUrl + "/health")).Contains("cancelled request")
-                    : spikes[name].Stderr.Any(l => l.Contains("cancelled request"));
-            }
+            var heard = await HeardCancelAsync(gateway.BaseUrl, name == "MCProxy" ? null : spikes[name].Stderr);
             var answer = (listType.StartsWith("text/event-stream") ? "SSE" : listType.StartsWith("application/json") ? "JSON" : listType) + (complete ? ", complete" : ", NOT complete");
             Console.WriteLine($"{Figures(door, rss)} {answer,18} {kept,38} {(heard ? "yes" : "no"),21}");
         }

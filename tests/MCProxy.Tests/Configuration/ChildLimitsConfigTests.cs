@@ -6,16 +6,7 @@ namespace MCProxy.Tests.Configuration;
 /// <summary>A server's <c>"limits"</c>: memoryMB, cpuSeconds, openFiles.</summary>
 public sealed class ChildLimitsConfigTests
 {
-    private static readonly EnvironmentSource Env = new(new Dictionary<string, string>(), new Dictionary<string, string>());
-
-    /// <summary>The servers of a file whose first server is <paramref name="entry"/>, beside a valid one that must stay valid.</summary>
-    private static ServerDefinition LoadOne(string entry)
-    {
-        var result = ConfigLoader.Load($$$"""{"servers":[{{{entry}}},{"name":"bystander","command":"x"}]}""", Env, "__");
-        Assert.True(result.IsValid, string.Join("\n", result.FileErrors));
-        Assert.True(result.Config!.Servers[1].IsValid, string.Join("\n", result.Config.Servers[1].Errors));
-        return result.Config.Servers[0];
-    }
+    private static ServerDefinition LoadOne(string entry) => FirstServer.Load(entry);
 
     [Fact]
     public void Load_AllThreeLimits_AreRead()

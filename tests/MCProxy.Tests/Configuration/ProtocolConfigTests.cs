@@ -6,15 +6,7 @@ namespace MCProxy.Tests.Configuration;
 /// <summary>A server's <c>"protocol"</c>: how it is driven (auto, or pinned to one revision's handshake).</summary>
 public sealed class ProtocolConfigTests
 {
-    private static readonly EnvironmentSource Env = new(new Dictionary<string, string>(), new Dictionary<string, string>());
-
-    private static ServerDefinition LoadOne(string entry)
-    {
-        var result = ConfigLoader.Load($$$"""{"servers":[{{{entry}}},{"name":"bystander","command":"x"}]}""", Env, "__");
-        Assert.True(result.IsValid, string.Join("\n", result.FileErrors));
-        Assert.True(result.Config!.Servers[1].IsValid);
-        return result.Config.Servers[0];
-    }
+    private static ServerDefinition LoadOne(string entry) => FirstServer.Load(entry);
 
     [Theory]
     [InlineData(null, null)]
