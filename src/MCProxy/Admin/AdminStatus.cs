@@ -58,7 +58,7 @@ internal sealed class AdminStatus(
         w.WriteStartArray("errors"u8);
         foreach (var error in snapshot.Errors)
         {
-            WriteError(w, error);
+            error.WriteTo(w);
         }
         w.WriteEndArray();
         w.WriteEndObject();
@@ -126,22 +126,10 @@ internal sealed class AdminStatus(
             w.WriteStartArray("configErrors"u8);
             foreach (var error in errors)
             {
-                WriteError(w, error);
+                error.WriteTo(w);
             }
             w.WriteEndArray();
         }
-        w.WriteEndObject();
-    }
-
-    private static void WriteError(Utf8JsonWriter w, ConfigError error)
-    {
-        w.WriteStartObject();
-        if (error.Server is { } server)
-        {
-            w.WriteString("server"u8, server);
-        }
-        w.WriteString("path"u8, error.Path);
-        w.WriteString("message"u8, error.Message);
         w.WriteEndObject();
     }
 

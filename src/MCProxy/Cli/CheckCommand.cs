@@ -37,14 +37,7 @@ internal static partial class CheckCommand
                 w.WriteStartArray("problems"u8);
                 foreach (var problem in problems)
                 {
-                    w.WriteStartObject();
-                    if (problem.Server is { } server)
-                    {
-                        w.WriteString("server"u8, server);
-                    }
-                    w.WriteString("path"u8, problem.Path);
-                    w.WriteString("message"u8, problem.Message);
-                    w.WriteEndObject();
+                    problem.WriteTo(w);
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();
