@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -194,8 +195,8 @@ internal sealed partial class InputRequests
             w.WriteNumber("e"u8, (_time.GetUtcNow() + lifetime).ToUnixTimeMilliseconds());
             w.WriteEndObject();
         });
-        var body = Prefix + Base64Url(payload);
-        return body + "." + Base64Url(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(body)));
+        var body = Prefix + Base64Url.EncodeToString(payload);
+        return body + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(body)));
     }
 
     internal bool TryOpen(string handle, string server, string tool, string identity, out string? childState, out string? problem) =>
@@ -224,8 +225,8 @@ internal sealed partial class InputRequests
         byte[] mac, payload;
         try
         {
-            mac = FromBase64Url(handle[(dot + 1)..]);
-            payload = FromBase64Url(body[Prefix.Length..]);
+            mac = Base64Url.DecodeFromChars(handle.AsSpan(dot + 1));
+            payload = Base64Url.DecodeFromChars(body.AsSpan(Prefix.Length));
         }
         catch (FormatException)
         {
@@ -261,13 +262,6 @@ internal sealed partial class InputRequests
 
     private static JsonRpcMessage ToolError(string text) => JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, JsonRpcWriter.ToolErrorResult(text)));
 
-    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[] FromBase64Url(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Variable} is not set: multi-round-trip request states are sealed with a key of this process only, so a retry must come back to this replica; give every replica the same {Variable} to let any of them continue")]
     private static partial void LogProcessKey(ILogger logger, string variable);

@@ -25,7 +25,7 @@ internal sealed partial class SessionRegistry
 
     public IEnumerable<DownstreamSession> All => _sessions.Values;
 
-    public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(16));
+    public static string NewId() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>Registers a new session; false when the gateway already serves its maximum (--max-sessions).</summary>
     public bool TryAdd(DownstreamSession session)
@@ -79,7 +79,4 @@ internal sealed partial class SessionRegistry
 
     [LoggerMessage(EventId = 511, Level = LogLevel.Warning, Message = "refused a new session: {MaxSessions} sessions are open (--max-sessions)")]
     private static partial void LogSessionLimit(ILogger logger, int maxSessions);
-
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
