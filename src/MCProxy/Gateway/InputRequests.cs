@@ -70,13 +70,8 @@ internal sealed partial class InputRequests
     private static readonly AsyncLocal<ReadOnlyMemory<byte>> s_capabilities = new();
 
     /// <summary>Whether raw clientCapabilities declare the one a request method needs.</summary>
-    public static bool Declares(ReadOnlyMemory<byte> capabilities, string method) => method switch
-    {
-        "elicitation/create" => JsonSlice.TryGetProperty(capabilities, "elicitation"u8, out _),
-        "sampling/createMessage" => JsonSlice.TryGetProperty(capabilities, "sampling"u8, out _),
-        "roots/list" => JsonSlice.TryGetProperty(capabilities, "roots"u8, out _),
-        _ => false,
-    };
+    public static bool Declares(ReadOnlyMemory<byte> capabilities, string method) =>
+        McpProtocol.ClientCapabilityFor(method) is { } capability && JsonSlice.TryGetProperty(capabilities, Encoding.UTF8.GetBytes(capability), out _);
 
     public static bool IsInputRequired(JsonRpcMessage reply) =>
         reply.Kind == JsonRpcKind.Response && JsonSlice.GetString(reply.Result, "resultType"u8) == "input_required";
@@ -114,7 +109,7 @@ internal sealed partial class InputRequests
         {
             var state = JsonSlice.GetString(reply.Result, "requestState"u8);
             var sealedState = Seal(supervisor.Name, tool, identity, state);
-            return JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, JsonSlice.ReplaceProperty(reply.Result.Span, "requestState"u8, JsonRpcWriter.Quote(sealedState))));
+            return JsonRpcMessage.LocalResult(JsonSlice.ReplaceProperty(reply.Result.Span, "requestState"u8, JsonRpcWriter.Quote(sealedState)));
         }
         for (var round = 0; round < MaxRounds && IsInputRequired(reply); round++)
         {
@@ -129,13 +124,7 @@ internal sealed partial class InputRequests
                 {
                     var method = input.Value.ValueKind == JsonValueKind.Object && input.Value.TryGetProperty("method", out var m) &&
                                  m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
-                    var capability = method switch
-                    {
-                        "elicitation/create" => "elicitation",
-                        "sampling/createMessage" => "sampling",
-                        "roots/list" => "roots",
-                        _ => null,
-                    };
+                    var capability = McpProtocol.ClientCapabilityFor(method);
                     if (capability is null)
                     {
                         return ToolError($"server '{supervisor.Name}' asked for input the gateway cannot relay ('{method}')");
@@ -260,7 +249,7 @@ internal sealed partial class InputRequests
         return true;
     }
 
-    private static JsonRpcMessage ToolError(string text) => JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, JsonRpcWriter.ToolErrorResult(text)));
+    private static JsonRpcMessage ToolError(string text) => JsonRpcMessage.LocalResult(JsonRpcWriter.ToolErrorResult(text));
 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Variable} is not set: multi-round-trip request states are sealed with a key of this process only, so a retry must come back to this replica; give every replica the same {Variable} to let any of them continue")]

@@ -68,19 +68,19 @@ internal sealed partial class ParkedCalls
     {
         if (!_parked.TryRemove(key, out var call) || call.Server.Name != server || call.Tool != tool || call.Identity != identity)
         {
-            return JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.InvalidParams,
+            return JsonRpcMessage.LocalError(JsonRpcErrorCodes.InvalidParams,
                 "Invalid params: the call this requestState continues is not waiting here: it timed out, or it runs on another replica " +
-                "(a 2025-era server's question can only be answered on the replica where its call runs); call the tool again"));
+                "(a 2025-era server's question can only be answered on the replica where its call runs); call the tool again");
         }
         call.StopExpiry();
         if (!JsonSlice.TryGetProperty(upstreamParams, "inputResponses"u8, out var responses) ||
             !JsonSlice.TryGetProperty(responses, "input"u8, out var answer) || !JsonSlice.IsObject(answer.Span))
         {
-            call.Answer(JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.InternalError, "the client gave no answer")));
+            call.Answer(JsonRpcMessage.LocalError(JsonRpcErrorCodes.InternalError, "the client gave no answer"));
         }
         else
         {
-            call.Answer(JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, answer.Span)));
+            call.Answer(JsonRpcMessage.LocalResult(answer.Span));
         }
         return await WaitAsync(call, ct).ConfigureAwait(false);
     }
@@ -106,12 +106,12 @@ internal sealed partial class ParkedCalls
             if (_parked.TryRemove(key, out _))
             {
                 LogExpired(_logger, call.Server.Name, call.Tool);
-                call.Answer(JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.InternalError, "the client did not continue the call in time")));
+                call.Answer(JsonRpcMessage.LocalError(JsonRpcErrorCodes.InternalError, "the client did not continue the call in time"));
                 call.Cancel();
             }
         });
         LogParked(_logger, call.Server.Name, call.Tool, method);
-        return JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, JsonRpcWriter.Build(w =>
+        return JsonRpcMessage.LocalResult(JsonRpcWriter.Build(w =>
         {
             w.WriteStartObject();
             w.WriteString("resultType"u8, "input_required");
@@ -124,7 +124,7 @@ internal sealed partial class ParkedCalls
             w.WriteEndObject();
             w.WriteString("requestState"u8, StatePrefix + key);
             w.WriteEndObject();
-        })));
+        }));
     }
 
     /// <summary>One 2026 client's call in flight to a child: the child's questions come here instead of to a session.</summary>
@@ -170,16 +170,16 @@ internal sealed partial class ParkedCalls
         {
             if (!InputRequests.Declares(capabilities, method))
             {
-                return JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.MethodNotFound,
-                    $"the calling client does not support {method} (not in its clientCapabilities)"));
+                return JsonRpcMessage.LocalError(JsonRpcErrorCodes.MethodNotFound,
+                    $"the calling client does not support {method} (not in its clientCapabilities)");
             }
             TaskCompletionSource<JsonRpcMessage> answer;
             lock (_gate)
             {
                 if (_answer is not null)
                 {
-                    return JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.InternalError,
-                        "the gateway relays one question at a time per call; the client has not answered the last one"));
+                    return JsonRpcMessage.LocalError(JsonRpcErrorCodes.InternalError,
+                        "the gateway relays one question at a time per call; the client has not answered the last one");
                 }
                 _answer = answer = New<JsonRpcMessage>();
                 _question.TrySetResult((method, prms.ToArray()));

@@ -96,13 +96,7 @@ internal sealed partial class ServerRequestRelay
     /// <summary>Answers a child's server→client request (sampling, elicitation, roots, ping).</summary>
     public async Task<byte[]> HandleAsync(ServerSupervisor server, JsonRpcMessage request)
     {
-        var capability = request.Method switch
-        {
-            "sampling/createMessage" => "sampling",
-            "elicitation/create" => "elicitation",
-            "roots/list" => "roots",
-            _ => null,
-        };
+        var capability = McpProtocol.ClientCapabilityFor(request.Method);
         if (capability is null)
         {
             return request.Method == "ping"
@@ -173,7 +167,7 @@ internal sealed partial class ServerRequestRelay
         {
             if (!session.TrySendRelated(JsonRpcWriter.Request(rawId, method, prms.Span)))
             {
-                return Failure(JsonRpcErrorCodes.InternalError,
+                return JsonRpcMessage.LocalError(JsonRpcErrorCodes.InternalError,
                     "the calling client has no open stream to receive the request (Streamable HTTP needs its GET stream)");
             }
             return await tcs.Task.WaitAsync(timeout, _time, ct).ConfigureAwait(false);
@@ -181,7 +175,7 @@ internal sealed partial class ServerRequestRelay
         catch (TimeoutException)
         {
             session.TrySendRelated(Cancelled(rawId, "the server's timeout elapsed"));
-            return Failure(JsonRpcErrorCodes.InternalError, $"the client did not answer {method} in time");
+            return JsonRpcMessage.LocalError(JsonRpcErrorCodes.InternalError, $"the client did not answer {method} in time");
         }
         catch (OperationCanceledException)
         {
@@ -189,7 +183,7 @@ internal sealed partial class ServerRequestRelay
             {
                 session.TrySendRelated(Cancelled(rawId, "the call was cancelled"));
             }
-            return Failure(-32800, "Request cancelled");
+            return JsonRpcMessage.LocalError(-32800, "Request cancelled");
         }
         finally
         {
@@ -200,8 +194,6 @@ internal sealed partial class ServerRequestRelay
             }
         }
     }
-
-    private static JsonRpcMessage Failure(int code, string message) => JsonRpcMessage.Parse(JsonRpcWriter.Error("0"u8, code, message));
 
     private DownstreamSession? RootsOwner()
     {

@@ -32,5 +32,5 @@ internal static class TaskRelay
 
     /// <summary>The result with its <c>taskId</c> replaced (a sealed one toward the client, or back).</summary>
     public static JsonRpcMessage WithTaskId(JsonRpcMessage reply, string taskId) =>
-        JsonRpcMessage.Parse(JsonRpcWriter.Response("0"u8, JsonSlice.ReplaceProperty(reply.Result.Span, "taskId"u8, JsonRpcWriter.Quote(taskId))));
+        JsonRpcMessage.LocalResult(JsonSlice.ReplaceProperty(reply.Result.Span, "taskId"u8, JsonRpcWriter.Quote(taskId)));
 }

@@ -154,6 +154,12 @@ internal readonly struct JsonRpcMessage
     private static bool IsValidId(ReadOnlySpan<byte> raw) =>
         raw.Length > 0 && (raw[0] == (byte)'"' || raw[0] == (byte)'-' || (raw[0] >= (byte)'0' && raw[0] <= (byte)'9'));
 
+    /// <summary>A result the gateway answers itself in place of a peer (its id is a placeholder: callers answer under their own).</summary>
+    public static JsonRpcMessage LocalResult(ReadOnlySpan<byte> rawResult) => Parse(JsonRpcWriter.Response("0"u8, rawResult));
+
+    /// <summary>An error the gateway answers itself in place of a peer (its id is a placeholder, as above).</summary>
+    public static JsonRpcMessage LocalError(int code, string message) => Parse(JsonRpcWriter.Error("0"u8, code, message));
+
     private static JsonRpcMessage Invalid(ReadOnlyMemory<byte> buffer, string problem, ReadOnlyMemory<byte> id = default) =>
         new() { Kind = JsonRpcKind.Invalid, Problem = problem, Buffer = buffer, Id = id };
 }

@@ -13,6 +13,18 @@ internal static class McpProtocol
 
     public static bool IsSupported(string? version) => version is not null && Supported.Contains(version);
 
+    /// <summary>
+    /// The client capability a server→client request needs (sampling/createMessage → sampling, elicitation/create →
+    /// elicitation, roots/list → roots); null for any other method, which the gateway does not relay.
+    /// </summary>
+    public static string? ClientCapabilityFor(string? method) => method switch
+    {
+        "sampling/createMessage" => "sampling",
+        "elicitation/create" => "elicitation",
+        "roots/list" => "roots",
+        _ => null,
+    };
+
     public static string Version { get; } =
         typeof(McpProtocol).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
 }

@@ -77,7 +77,7 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
             case "resources/unsubscribe":
                 if (JsonSlice.GetString(rawParams, "uri"u8) is not { Length: > 0 } uri)
                 {
-                    return Task.FromResult(Answer(JsonRpcWriter.Error("0"u8, JsonRpcErrorCodes.InvalidParams, "Invalid params: 'uri' is required")));
+                    return Task.FromResult(JsonRpcMessage.LocalError(JsonRpcErrorCodes.InvalidParams, "Invalid params: 'uri' is required"));
                 }
                 bool changed;
                 lock (_gate)
@@ -88,10 +88,10 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
                 {
                     Relisten();
                 }
-                return Task.FromResult(Answer(JsonRpcWriter.Response("0"u8, "{}"u8)));
+                return Task.FromResult(JsonRpcMessage.LocalResult("{}"u8));
             case "logging/setLevel":
                 Volatile.Write(ref _logLevel, JsonSlice.GetString(rawParams, "level"u8));
-                return Task.FromResult(Answer(JsonRpcWriter.Response("0"u8, "{}"u8)));
+                return Task.FromResult(JsonRpcMessage.LocalResult("{}"u8));
             case "ping":
                 method = "server/discover";
                 rawParams = default;
@@ -253,8 +253,6 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
             return rawParams;
         }
     }
-
-    private static JsonRpcMessage Answer(byte[] message) => JsonRpcMessage.Parse(message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}' refused subscriptions/listen: {Reason}; its list changes and resource updates will not be seen")]
     private static partial void LogListenRefused(ILogger logger, string server, string reason);
