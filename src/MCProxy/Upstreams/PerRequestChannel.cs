@@ -58,6 +58,18 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
         JsonSlice.ReplaceProperty(JsonRpcWriter.Build(UpstreamHandshake.WriteClientCapabilities), "extensions"u8,
             "{\"io.modelcontextprotocol/tasks\":{}}"u8));
 
+    // The same keys as (name, raw value) pairs, split once: merged into a request's own _meta without parsing either again.
+    private static readonly (byte[] Name, byte[] Value)[] HopMembers = Members(HopMeta);
+    private static readonly (byte[] Name, byte[] Value)[] HopMembersWithTasks = Members(HopMetaWithTasks);
+
+    private static (byte[] Name, byte[] Value)[] Members(byte[] json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateObject()
+            .Select(m => (System.Text.Encoding.UTF8.GetBytes(m.Name), System.Text.Encoding.UTF8.GetBytes(m.Value.GetRawText())))
+            .ToArray();
+    }
+
     private static readonly AsyncLocal<bool> s_callerTakesTasks = new();
 
     /// <summary>True while the current call comes from a client that declared the Tasks extension (set by the gateway).</summary>
@@ -174,41 +186,19 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
     /// <summary>The listen request's params for what the capabilities offer; empty when they offer nothing to listen to.</summary>
     internal static byte[] ListenParams(ReadOnlyMemory<byte> capabilities, IReadOnlyCollection<string> resourceUris)
     {
-        var tools = ListChanged(capabilities, "tools"u8);
-        var prompts = ListChanged(capabilities, "prompts"u8);
-        var resources = ListChanged(capabilities, "resources"u8);
         var subscribe = JsonSlice.TryGetProperty(capabilities, "resources"u8, out var r) &&
                         JsonSlice.TryGetProperty(r, "subscribe"u8, out var s) && s.Span.SequenceEqual("true"u8);
-        if (!tools && !prompts && !resources && !(subscribe && resourceUris.Count > 0))
+        var filter = new ListenFilter(ListChanged(capabilities, "tools"u8), ListChanged(capabilities, "prompts"u8),
+            ListChanged(capabilities, "resources"u8), subscribe ? [.. resourceUris] : []);
+        if (!filter.Tools && !filter.Prompts && !filter.Resources && filter.Uris.Count == 0)
         {
             return [];
         }
         return JsonRpcWriter.Build(w =>
         {
             w.WriteStartObject();
-            w.WriteStartObject("notifications"u8);
-            if (tools)
-            {
-                w.WriteBoolean("toolsListChanged"u8, true);
-            }
-            if (prompts)
-            {
-                w.WriteBoolean("promptsListChanged"u8, true);
-            }
-            if (resources)
-            {
-                w.WriteBoolean("resourcesListChanged"u8, true);
-            }
-            if (subscribe && resourceUris.Count > 0)
-            {
-                w.WriteStartArray("resourceSubscriptions"u8);
-                foreach (var uri in resourceUris)
-                {
-                    w.WriteStringValue(uri);
-                }
-                w.WriteEndArray();
-            }
-            w.WriteEndObject();
+            w.WritePropertyName("notifications"u8);
+            filter.Write(w);
             w.WriteEndObject();
         });
     }
@@ -241,10 +231,13 @@ internal sealed partial class PerRequestChannel : IUpstreamChannel
                 return JsonSlice.ReplaceProperty(span, "_meta"u8, hop);
             }
             var merged = meta.ToArray();
-            using var document = System.Text.Json.JsonDocument.Parse(hop);
-            foreach (var member in document.RootElement.EnumerateObject())
+            foreach (var (name, value) in CallerTakesTasks ? HopMembersWithTasks : HopMembers)
             {
-                merged = JsonSlice.ReplaceProperty(merged, System.Text.Encoding.UTF8.GetBytes(member.Name), System.Text.Encoding.UTF8.GetBytes(member.Value.GetRawText()));
+                merged = JsonSlice.ReplaceProperty(merged, name, value);
+            }
+            if (logLevel is not null)
+            {
+                merged = JsonSlice.ReplaceProperty(merged, "io.modelcontextprotocol/logLevel"u8, JsonRpcWriter.Quote(logLevel));
             }
             return JsonSlice.ReplaceProperty(span, "_meta"u8, merged);
         }

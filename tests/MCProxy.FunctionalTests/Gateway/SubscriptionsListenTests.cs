@@ -195,12 +195,12 @@ public sealed class SubscriptionsListenTests : IAsyncLifetime
     [Fact]
     public async Task Raw_Listen_MoreResourcesThanOneStreamTakes_IsInvalidParams_AndNothingIsSubscribed()
     {
-        var uris = string.Join(",", Enumerable.Range(0, MCProxy.Gateway.ListenFilter.MaxUris + 1).Select(i => $"\"test://item/{i}\""));
+        var uris = string.Join(",", Enumerable.Range(0, MCProxy.Protocol.ListenFilter.MaxUris + 1).Select(i => $"\"test://item/{i}\""));
         await using var stream = await RawListenStream.OpenAsync(_gateway, "9", $$"""{"resourceSubscriptions":[{{uris}}]}""");
         Assert.Equal(200, stream.Status);
         var error = (await stream.BodyAsync())["error"]!;
         Assert.Equal(-32602, (int)error["code"]!);
-        Assert.Contains($"at most {MCProxy.Gateway.ListenFilter.MaxUris}", (string)error["message"]!);
+        Assert.Contains($"at most {MCProxy.Protocol.ListenFilter.MaxUris}", (string)error["message"]!);
         Assert.Empty(_gateway.Services.GetRequiredService<MCProxy.Gateway.SessionRegistry>().All);
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MCProxy.Gateway;
+namespace MCProxy.Protocol;
 
 /// <summary>
 /// What a <c>subscriptions/listen</c> asks for (<c>params.notifications</c>), or what the gateway agreed to deliver
@@ -23,7 +23,7 @@ internal sealed record ListenFilter(bool Tools, bool Prompts, bool Resources, IR
     public static ListenFilter? Parse(ReadOnlyMemory<byte> prms, out string? problem)
     {
         problem = null;
-        if (!Protocol.JsonSlice.TryGetProperty(prms, "notifications"u8, out var raw) || !Protocol.JsonSlice.IsObject(raw.Span))
+        if (!JsonSlice.TryGetProperty(prms, "notifications"u8, out var raw) || !JsonSlice.IsObject(raw.Span))
         {
             problem = "subscriptions/listen needs params.notifications, an object naming the notifications wanted";
             return null;
