@@ -82,25 +82,24 @@ internal sealed partial class McpDispatcher
         }
         try
         {
+            var caller = identity?.Name ?? Identity.Open.Name;
             // A 2026-07-28 client's tool call: a 2025 child's questions meanwhile park it (ParkedCalls).
             var reply = toolResult && InputRequests.PerRequestClient
-                ? await _parked.CallAsync(supervisor, upstreamParams, identity?.Name ?? Identity.Open.Name, cts.Token).ConfigureAwait(false)
+                ? await _parked.CallAsync(supervisor, upstreamParams, caller, cts.Token).ConfigureAwait(false)
                 : await supervisor.RequestAsync(method, upstreamParams, cts.Token).ConfigureAwait(false);
-            var inputRequired = false;
+            var interim = false; // a task or an input request: not the tool's result yet, so no output cap
             if (toolResult && InputRequests.PerRequestClient && TaskRelay.IsTask(reply) &&
                 JsonSlice.GetString(reply.Result, "taskId"u8) is { } childTask)
             {
                 // The child runs it as a task: the client polls tasks/get with a sealed id (TaskRelay).
-                reply = TaskRelay.WithTaskId(reply, _inputs.Seal(supervisor.Name, TaskRelay.SealedKind, identity?.Name ?? Identity.Open.Name,
-                    childTask, TaskRelay.Lifetime));
-                inputRequired = true; // not a tool result yet: no output cap
+                reply = TaskRelay.WithTaskId(reply, _inputs.Seal(supervisor.Name, TaskRelay.SealedKind, caller, childTask, TaskRelay.Lifetime));
+                interim = true;
             }
             else if (toolResult && InputRequests.IsInputRequired(reply))
             {
                 // A 2026-07-28 child needs input: sealed for a 2026 client, asked of a 2025 session, or a tool error.
-                reply = await _inputs.ResolveAsync(reply, supervisor, upstreamParams, session, identity?.Name ?? Identity.Open.Name, cts.Token)
-                    .ConfigureAwait(false);
-                inputRequired = InputRequests.IsInputRequired(reply);
+                reply = await _inputs.ResolveAsync(reply, supervisor, upstreamParams, session, caller, cts.Token).ConfigureAwait(false);
+                interim = InputRequests.IsInputRequired(reply);
             }
             outcome?.Set(reply.Kind != JsonRpcKind.Response ? AuditOutcome.Error
                 : JsonSlice.TryGetProperty(reply.Result, "isError"u8, out var isError) && isError.Span.SequenceEqual("true"u8) ? AuditOutcome.IsError
@@ -108,8 +107,8 @@ internal sealed partial class McpDispatcher
             // Redaction, and for a tool result the output cap with spill, before anything leaves (Output).
             var redactions = 0;
             var answer = reply.Kind == JsonRpcKind.Response
-                ? JsonRpcWriter.Response(id, (toolResult && !inputRequired
-                    ? _results.ToolResult(supervisor.Name, identity?.Name ?? Identity.Open.Name, reply.Result, ref redactions)
+                ? JsonRpcWriter.Response(id, (toolResult && !interim
+                    ? _results.ToolResult(supervisor.Name, caller, reply.Result, ref redactions)
                     : _results.Redact(supervisor.Name, reply.Result, ref redactions)).Span)
                 : JsonRpcWriter.RawError(id, _results.Redact(supervisor.Name, reply.Error, ref redactions).Span);
             outcome?.Redacted(redactions);
