@@ -92,26 +92,15 @@ internal sealed class AdminStatus(
         {
             w.WriteString("command"u8, definition.Command);
         }
-        if (status?.Pid is { } pid)
+        Aggregation.ServerStatusWriter.WriteCounts(w, status, (w, pid) =>
         {
-            w.WriteNumber("pid"u8, pid);
             if (ChildUsage.Of(pid, table) is { } usage)
             {
                 w.WriteNumber("rssBytes"u8, usage.RssBytes);
                 w.WriteNumber("cpuSeconds"u8, Math.Round(usage.CpuSeconds, 2));
                 w.WriteNumber("processes"u8, usage.Processes);
             }
-        }
-        else
-        {
-            w.WriteNull("pid"u8);
-        }
-        w.WriteNumber("restarts"u8, status?.Restarts ?? 0);
-        w.WriteNumber("tools"u8, status?.State == ServerState.Ready ? status.Tools.Count : 0);
-        if (status?.ExitCode is { } exitCode)
-        {
-            w.WriteNumber("exitCode"u8, exitCode);
-        }
+        });
         if (status?.LastError is { } lastError)
         {
             w.WriteString("lastError"u8, lastError);

@@ -17,16 +17,16 @@ internal enum StatusDetail
 /// <summary>One server as JSON, shared by /health and the mcproxy__status tool so both always agree.</summary>
 internal static class ServerStatusWriter
 {
-    /// <param name="redact">Masks a server's stderr line the way its answers are masked (see Output.Redactor).</param>
-    public static void Write(Utf8JsonWriter w, ServerEntry entry, StatusDetail detail, Func<string, string, string>? redact = null)
+    /// <summary>
+    /// <c>pid</c> (null when none runs), <c>restarts</c>, <c>tools</c> and <c>exitCode</c> (when there is one): what every
+    /// view of a server shows. <paramref name="afterPid"/> adds members about the running process right after its pid.
+    /// </summary>
+    public static void WriteCounts(Utf8JsonWriter w, ServerStatus? status, Action<Utf8JsonWriter, int>? afterPid = null)
     {
-        var status = entry.Supervisor?.Status;
-        w.WriteStartObject();
-        w.WriteString("name"u8, entry.Name);
-        w.WriteString("state"u8, entry.State.ToString().ToLowerInvariant());
         if (status?.Pid is { } pid)
         {
             w.WriteNumber("pid"u8, pid);
+            afterPid?.Invoke(w, pid);
         }
         else
         {
@@ -38,6 +38,16 @@ internal static class ServerStatusWriter
         {
             w.WriteNumber("exitCode"u8, exitCode);
         }
+    }
+
+    /// <param name="redact">Masks a server's stderr line the way its answers are masked (see Output.Redactor).</param>
+    public static void Write(Utf8JsonWriter w, ServerEntry entry, StatusDetail detail, Func<string, string, string>? redact = null)
+    {
+        var status = entry.Supervisor?.Status;
+        w.WriteStartObject();
+        w.WriteString("name"u8, entry.Name);
+        w.WriteString("state"u8, entry.State.ToString().ToLowerInvariant());
+        WriteCounts(w, status);
         if (detail == StatusDetail.StatesOnly)
         {
             w.WriteEndObject();
