@@ -88,6 +88,8 @@ public sealed class TaskRelayTests : IAsyncLifetime
         var forged = await PostAsync("tasks/get", """ "taskId":"task-1-1" """, Tasks, "task-1-1");
         Assert.Equal(-32602, (int?)forged["error"]?["code"]);
         Assert.Contains("taskId is not one this gateway issued", (string?)forged["error"]?["message"]);
+        var after = await PostAsync("tools/call", """ "name":"worker__long","arguments":{"ms":1} """, NoTasks, "worker__long");
+        Assert.Equal("long done", (string?)after["result"]?["content"]?[0]?["text"]);
     }
 
     [Fact]

@@ -149,11 +149,16 @@ public sealed class Revision2026ChildTests : IAsyncLifetime
         ["MCP-Protocol-Version"] = "2026-07-28", ["Mcp-Method"] = "tools/call", ["Mcp-Name"] = name,
     };
 
-    internal static async Task<JsonObject> CallRawAsync(GatewayFixture gateway, string tool, string argumentsAndMore)
+    internal static async Task<JsonObject> CallRawAsync(GatewayFixture gateway, string tool, string argumentsAndMore, string? token = null)
     {
+        var headers = Headers(tool);
+        if (token is not null)
+        {
+            headers["Authorization"] = "Bearer " + token;
+        }
         var (status, _, body) = await gateway.PostAsync("/mcp",
             "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\"," + argumentsAndMore + "," + Meta2026 + "}}",
-            "application/json, text/event-stream", Headers(tool));
+            "application/json, text/event-stream", headers);
         Assert.Equal(200, status);
         return JsonNode.Parse(body)!.AsObject();
     }
@@ -182,6 +187,29 @@ public sealed class Revision2026ChildTests : IAsyncLifetime
         Assert.Equal(-32602, (int?)raw["error"]?["code"]);
         var otherTool = await CallRawAsync(_gateway, "modern__sample", $$""" "arguments":{"prompt":"p"},{{responses}},"requestState":"{{handle}}" """);
         Assert.Contains("another tool", (string?)otherTool["error"]?["message"]);
+        // Refusals cost nothing: the next plain call is answered.
+        var after = await CallRawAsync(_gateway, "modern__echo", """ "arguments":{"message":"still here"} """);
+        Assert.Equal("still here", (string?)after["result"]?["content"]?[0]?["text"]);
+    }
+
+    [Fact]
+    public async Task InputRequired_AnotherIdentity_CannotContinueTheCall()
+    {
+        var alice = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var mallory = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var config = JsonNode.Parse(TestServers.Config(TestServers.Entry("modern", "--revision-2026")))!.AsObject();
+        config["auth"] = JsonNode.Parse($$"""
+            {"tokens":[{"name":"alice","token":"{{alice}}","allow":["*"]},{"name":"mallory","token":"{{mallory}}","allow":["*"]}]}
+            """);
+        await using var gateway = await GatewayFixture.StartAsync(config.ToJsonString());
+        var asked = await CallRawAsync(gateway, "modern__confirm", """ "arguments":{"question":"Q"} """, alice);
+        var retry = """ "arguments":{"question":"Q"},"inputResponses":{"answer":{"action":"accept","content":{"answer":"M"}}},"requestState":" """
+            .TrimEnd() + (string)asked["result"]!["requestState"]! + "\"";
+        var stolen = await CallRawAsync(gateway, "modern__confirm", retry, mallory);
+        Assert.Equal(-32602, (int?)stolen["error"]?["code"]);
+        Assert.Contains("another identity", (string?)stolen["error"]?["message"]);
+        var own = await CallRawAsync(gateway, "modern__confirm", retry, alice);
+        Assert.Equal("answer: M (accept; state asked:Q)", (string?)own["result"]?["content"]?[0]?["text"]);
     }
 
     [Fact]
