@@ -140,8 +140,10 @@ if podman exec "$ctr" touch /etc/probe 2>/dev/null; then fail "wrote to the read
 echo "liveness probe as podman's healthcheck: $(inspect '{{json .Config.Healthcheck.Test}}')"
 podman healthcheck run "$ctr" && echo "podman healthcheck run: healthy"
 # The CLI over the admin socket in the emptyDir /run/mcproxy (kubectl exec deploy/mcproxy -- mcproxy status).
-podman exec "$ctr" mcproxy status | head -2 | grep -q 'admin socket /run/mcproxy/mcproxy.sock' || fail "mcproxy status in the pod"
-echo "mcproxy status in the pod: $(podman exec "$ctr" mcproxy status | head -1)"
+# Whole output first: with pipefail, `| head | grep -q` fails at random when the reader leaves before the writer.
+status=$(podman exec "$ctr" mcproxy status) || fail "mcproxy status in the pod exited non-zero"
+sed -n 2p <<<"$status" | grep -q 'admin socket /run/mcproxy/mcproxy.sock' || fail "mcproxy status in the pod"
+echo "mcproxy status in the pod: $(sed -n 1p <<<"$status")"
 
 step "the gateway through the hostPort: token checks, tools/list, tools/call"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/sse" -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
